@@ -1,0 +1,91 @@
+"""What a caller asks the engine for and what it gets back: typed, validated, plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.errors import EngineError
+
+MODES = ("mask", "sdedit", "noise")
+RADIUS_RANGE = (1, 16)  # pixels at the model's resolution
+COUNT_RANGE = (1, 16)
+STEPS_RANGE = (1, 64)
+SEED_RANGE = (0, 2**31 - 1)
+MAX_SIDE = 8192  # largest sketch side accepted, in pixels
+
+DEFAULT_MODE = "mask"
+DEFAULT_COUNT = 8
+DEFAULT_RADIUS = 3  # chosen from the radius sweep in weights/README.md
+DEFAULT_STEPS = 16  # the paper's 16 noise levels
+DEFAULT_SEED = 0
+# Fraction of the schedule to run, 1.0 = start from pure noise (level 0). `sdedit` starts at
+# half the levels (level 8 of 16) so the sketch shows through; `mask` and `noise` start from noise.
+DEFAULT_STRENGTH = {"mask": 1.0, "sdedit": 0.5, "noise": 1.0}
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """One sketch and the parameters to make its variants."""
+
+    sketch: np.ndarray = field(repr=False)  # (H, W, 4) uint8 RGBA at the sketch's own pixel size
+    mode: str = DEFAULT_MODE  # "mask" (the paper's method), "sdedit" or "noise" (baselines)
+    count: int = DEFAULT_COUNT  # number of variants; variant i uses seed + i
+    radius: int = DEFAULT_RADIUS  # mask radius in pixels at the model's resolution
+    strength: float | None = None  # fraction of the schedule to run; None = the mode's default
+    seed: int = DEFAULT_SEED  # seed of variant 0
+    steps: int = DEFAULT_STEPS  # denoising steps (network evaluations)
+
+    def __post_init__(self) -> None:
+        check_sketch(self.sketch)
+        if self.mode not in MODES:
+            raise EngineError(f"unsupported mode {self.mode!r}: use one of {', '.join(MODES)}")
+        _check_int("count", self.count, COUNT_RANGE)
+        _check_int("radius", self.radius, RADIUS_RANGE)
+        _check_int("steps", self.steps, STEPS_RANGE)
+        _check_int("seed", self.seed, SEED_RANGE)
+        if self.strength is not None:
+            if isinstance(self.strength, bool) or not isinstance(self.strength, int | float):
+                raise EngineError(f"strength must be a number, got {self.strength!r}")
+            if not 0.0 < float(self.strength) <= 1.0:
+                raise EngineError(f"strength {self.strength} is out of range: use 0 < strength <= 1")
+
+    @property
+    def effective_strength(self) -> float:
+        """The strength this request runs with, the mode's default when none was given."""
+        return DEFAULT_STRENGTH[self.mode] if self.strength is None else float(self.strength)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One generated variant, aligned with the sketch it came from."""
+
+    seed: int
+    image: np.ndarray = field(repr=False)  # (H, W, 4) uint8 RGBA, same size as the sketch
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    """All variants of one request, in seed order."""
+
+    variants: list[Variant]
+
+
+def check_sketch(sketch: object) -> None:
+    """Raise EngineError unless `sketch` is an (H, W, 4) uint8 array of an accepted size."""
+    if not isinstance(sketch, np.ndarray) or sketch.dtype != np.uint8:
+        raise EngineError("sketch must be an 8-bit RGBA image")
+    if sketch.ndim != 3 or sketch.shape[2] != 4:
+        raise EngineError(f"sketch must be RGBA (height, width, 4), got shape {sketch.shape}")
+    height, width = sketch.shape[:2]
+    if min(height, width) < 1 or max(height, width) > MAX_SIDE:
+        raise EngineError(f"sketch size {width}x{height} is out of range: 1 to {MAX_SIDE} px a side")
+
+
+def _check_int(name: str, value: object, bounds: tuple[int, int]) -> None:
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise EngineError(f"{name} must be a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise EngineError(f"{name} {value} is out of range: use {low} to {high}")
