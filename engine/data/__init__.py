@@ -1,0 +1,1 @@
+"""Training data: procedural eyes, an artist's folder of drawings, sketches made from strokes."""
