@@ -1,0 +1,1 @@
+"""The engine server: HTTP/JSON on loopback, bearer token, FIFO job queue, progress events."""

@@ -1,0 +1,74 @@
+"""Benchmark of the server path: submit -> all variants over loopback, against bare generate."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import statistics
+import time
+from typing import Any
+
+from engine.images import encode_png
+from engine.request import GenerateRequest
+from engine.server.app import EngineServer
+from engine.server.client import Client
+from engine.server.jobs import GenerateEngine
+
+
+def resident_memory_mb() -> float:
+    """This process's resident memory in MB (current where /proc exists, else peak)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource  # not on Windows; only reached where /proc is missing
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_server(engine: GenerateEngine, request: GenerateRequest, repeats: int) -> dict[str, Any]:
+    """Median seconds of bare generate and of the server path, overhead share and idle RSS."""
+    engine.generate(request)  # warm the model: the first call traces graphs
+    bare = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        engine.generate(request)
+        bare.append(time.perf_counter() - start)
+    params = {
+        "mode": request.mode,
+        "count": request.count,
+        "radius": request.radius,
+        "strength": request.strength,
+        "seed": request.seed,
+        "steps": request.steps,
+    }
+    token = secrets.token_urlsafe(16)
+    served = []
+    with EngineServer(engine, token=token) as server:
+        server.start()
+        client = Client(server.url, token)
+        idle_rss = resident_memory_mb()
+        for _ in range(repeats):
+            start = time.perf_counter()
+            # The client's own encoding is part of the path a plugin pays for.
+            payload = {"sketch_png": base64.b64encode(encode_png(request.sketch)).decode()}
+            answer = client.request("POST", "/v1/jobs", {**payload, **params})
+            job_id = answer.json()["id"]
+            final = client.wait(job_id)
+            variants = client.result(job_id)
+            served.append(time.perf_counter() - start)
+            if final.get("state") != "done" or len(variants) != request.count:
+                raise RuntimeError(f"server job ended {final}")
+    bare_s, server_s = statistics.median(bare), statistics.median(served)
+    return {
+        "repeats": repeats,
+        "variants": request.count,
+        "bare_seconds": bare_s,
+        "server_seconds": server_s,
+        # Share of the served time spent outside the model: HTTP, JSON, PNG, base64, queue.
+        "overhead_fraction": max(0.0, (server_s - bare_s) / server_s) if server_s else 0.0,
+        "idle_rss_mb": idle_rss,
+    }

@@ -1,0 +1,134 @@
+"""`python -m engine serve`: arguments, model loading, the ready line and a clean shutdown."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from engine.errors import EngineError
+from engine.paths import default_token_file
+from engine.server.app import MAX_BODY, EngineServer, is_loopback
+from engine.server.auth import load_or_create_token
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the `serve` options to an argument parser."""
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; others need --allow-remote)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="TCP port; 0 picks a free one (default 0)"
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        metavar="DIR",
+        help="weights folder or model name (default: the shipped weights)",
+    )
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help=f"bearer token file, created if missing (default {default_token_file()})",
+    )
+    parser.add_argument(
+        "--print-token", action="store_true", help="print the token file's path and exit"
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow --host to be an address other people can reach (the token still applies)",
+    )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another host name clients may use in the Host header (repeatable)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the model, serve until SIGTERM/SIGINT, and return the exit status."""
+    token_file = args.token_file or default_token_file()
+    try:
+        token = load_or_create_token(token_file)
+    except EngineError as error:
+        return _fail(str(error))
+    if args.print_token:
+        print(token_file, flush=True)
+        return 0
+    if not is_loopback(args.host) and not args.allow_remote:
+        return _fail(f"--host {args.host} is reachable from other machines: add --allow-remote")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="engine: %(message)s",
+        stream=sys.stderr,
+    )
+    # TensorFlow loads only here, so `python -m engine --help` stays fast.
+    from engine.pipeline import Engine
+    from engine.weights import list_models, resolve_model
+
+    def load_engine(name: str) -> Any:
+        return Engine.load(resolve_model(name))
+
+    try:
+        model_dir, model_name = _model_location(args.model, resolve_model)
+        engine = Engine.load(model_dir)
+    except EngineError as error:
+        return _fail(str(error))
+    try:
+        server = EngineServer(
+            engine,
+            token=token,
+            host=args.host,
+            port=args.port,
+            model_name=model_name,
+            load_engine=load_engine,
+            list_models=list_models,
+            allowed_hosts=args.allowed_host,
+            max_body=MAX_BODY,
+            log_requests=args.verbose,
+        )
+    except OSError as error:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}")
+    stop = threading.Event()
+    previous = {
+        number: signal.signal(number, lambda *_: stop.set())
+        for number in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        server.start()
+        print(f"ENGINE_READY {server.url}", flush=True)
+        # A timed wait lets the signal handler run promptly on every platform.
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.close()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    return 0
+
+
+def _model_location(model: str | None, resolve_model: Any) -> tuple[Path | None, str]:
+    """The weights folder to load and the name to show for a --model value."""
+    if model is None:
+        return None, "default"
+    path = Path(model)
+    if path.is_dir():
+        return path, path.name
+    return resolve_model(model), model
+
+
+def _fail(message: str) -> int:
+    print(f"engine serve: {message}", file=sys.stderr, flush=True)
+    return 2

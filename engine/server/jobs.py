@@ -1,0 +1,267 @@
+"""FIFO job queue: one worker thread runs generate requests on the engine, one at a time."""
+
+from __future__ import annotations
+
+import base64
+import collections
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from engine.errors import Cancelled, EngineError
+from engine.images import encode_png
+from engine.request import GenerateRequest, GenerateResult
+
+log = logging.getLogger("engine.server")
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+STATES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
+FINISHED = frozenset({DONE, FAILED, CANCELLED})
+
+DEFAULT_HISTORY = 64  # finished jobs kept with their results; older ones are forgotten
+DEFAULT_MAX_QUEUED = 64  # waiting jobs accepted; each holds a decoded sketch in memory
+
+
+class GenerateEngine(Protocol):
+    """What the server needs from an engine: its description and one generate call."""
+
+    @property
+    def info(self) -> dict[str, Any]: ...
+
+    def generate(
+        self,
+        request: GenerateRequest,
+        on_progress: Callable[[int, int], None] | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+    ) -> GenerateResult: ...
+
+
+class QueueFull(Exception):
+    """The queue holds its maximum number of waiting jobs."""
+
+
+class QueueClosed(Exception):
+    """The server is shutting down and takes no more jobs."""
+
+
+@dataclass(eq=False)
+class Job:
+    """One sketch and its parameters, with its state, progress, events and (once done) result."""
+
+    request: GenerateRequest = field(repr=False)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    state: str = QUEUED
+    step: int = 0
+    total: int = 0  # denoising steps; the request's until the engine reports its own
+    error: str | None = None  # one line, set when failed or cancelled
+    cancel_requested: bool = False
+    variants: list[dict[str, Any]] | None = field(default=None, repr=False)  # {"seed", "png"}
+    # Every event since creation, so a late subscriber replays the whole story; at most
+    # steps + 2 entries (progress per step, running, final state).
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self.total = self.request.steps
+
+    def status(self) -> dict[str, Any]:
+        """The job's public state as JSON-ready values."""
+        return {
+            "id": self.id,
+            "state": self.state,
+            "step": self.step,
+            "total": self.total,
+            "error": self.error,
+            "cancel_requested": self.cancel_requested,
+        }
+
+
+def one_line(message: object, limit: int = 300) -> str:
+    """A message squeezed onto one line of bounded length, for error answers."""
+    text = " ".join(str(message).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def encode_variants(result: GenerateResult) -> list[dict[str, Any]]:
+    """Variants as JSON-ready dicts with base64 PNG images."""
+    return [
+        {"seed": int(variant.seed), "png": base64.b64encode(encode_png(variant.image)).decode()}
+        for variant in result.variants
+    ]
+
+
+class JobQueue:
+    """Jobs in FIFO order run by one worker thread; cancel, progress events, bounded history."""
+
+    def __init__(
+        self,
+        engine: GenerateEngine,
+        history: int = DEFAULT_HISTORY,
+        max_queued: int = DEFAULT_MAX_QUEUED,
+    ) -> None:
+        self._engine = engine
+        self._history = history
+        self._max_queued = max_queued
+        self._lock = threading.Lock()
+        # One condition for every change: waiters re-check their own job, which is cheap.
+        self._changed = threading.Condition(self._lock)
+        # Held while a job runs on the engine, so a model switch waits for the running job.
+        self._engine_lock = threading.Lock()
+        self._jobs: dict[str, Job] = {}
+        self._queue: collections.deque[Job] = collections.deque()
+        self._finished: collections.deque[str] = collections.deque()
+        self._running: Job | None = None
+        self._closed = False
+        self._worker = threading.Thread(target=self._work, name="engine-jobs", daemon=True)
+
+    @property
+    def engine(self) -> GenerateEngine:
+        """The engine jobs run on now."""
+        return self._engine
+
+    @property
+    def closed(self) -> bool:
+        """True once close() was called."""
+        return self._closed
+
+    def start(self) -> None:
+        """Start the worker thread."""
+        self._worker.start()
+
+    def submit(self, request: GenerateRequest) -> Job:
+        """Queue a request; QueueFull or QueueClosed when it cannot be taken."""
+        job = Job(request)
+        with self._lock:
+            if self._closed:
+                raise QueueClosed("the server is shutting down")
+            if len(self._queue) >= self._max_queued:
+                raise QueueFull(f"the queue is full ({self._max_queued} jobs waiting): retry later")
+            self._jobs[job.id] = job
+            self._queue.append(job)
+            self._changed.notify_all()
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        """The job with this id, or None if unknown or forgotten."""
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def jobs(self) -> list[Job]:
+        """All known jobs, oldest first."""
+        with self._lock:
+            return list(self._jobs.values())
+
+    def queued_count(self) -> int:
+        """Number of jobs waiting (not counting the running one)."""
+        with self._lock:
+            return len(self._queue)
+
+    def running(self) -> Job | None:
+        """The job on the engine now, if any."""
+        with self._lock:
+            return self._running
+
+    def cancel(self, job_id: str) -> Job | None:
+        """Cancel a job: a queued one at once, a running one at its next step; None if unknown."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.state in FINISHED:
+                return job
+            job.cancel_requested = True
+            if job.state == QUEUED:
+                self._queue.remove(job)
+                self._finish(job, CANCELLED, "cancelled")
+            self._changed.notify_all()
+            return job
+
+    def wait_events(
+        self, job: Job, start: int, timeout: float
+    ) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
+        """Events of `job` from index `start` (waiting up to `timeout` s) and whether it ended."""
+        with self._lock:
+            if len(job.events) <= start and job.state not in FINISHED and not self._closed:
+                self._changed.wait(timeout)
+            return job.events[start:], job.state in FINISHED
+
+    def switch_engine(self, load: Callable[[], GenerateEngine]) -> GenerateEngine:
+        """Load a new engine once the running job ends and run later jobs on it."""
+        with self._engine_lock:
+            engine = load()
+            self._engine = engine
+            return engine
+
+    def close(self, timeout: float | None = 10.0) -> None:
+        """Cancel queued jobs, stop the running one at its next step and end the worker."""
+        with self._lock:
+            self._closed = True
+            while self._queue:
+                job = self._queue.popleft()
+                job.cancel_requested = True
+                self._finish(job, CANCELLED, "cancelled: the server is shutting down")
+            if self._running is not None:
+                self._running.cancel_requested = True
+            self._changed.notify_all()
+        if self._worker.is_alive():
+            self._worker.join(timeout)
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._queue and not self._closed:
+                    self._changed.wait()
+                if self._closed:
+                    return
+            # Take the engine before the job, so a model switch in between finishes first.
+            with self._engine_lock:
+                with self._lock:
+                    if not self._queue:  # the job was cancelled while we waited
+                        continue
+                    job = self._queue.popleft()
+                    job.state = RUNNING
+                    self._running = job
+                    self._emit(job, "state", job.status())
+                self._run(job, self._engine)
+
+    def _run(self, job: Job, engine: GenerateEngine) -> None:
+        def on_progress(step: int, total: int) -> None:
+            with self._lock:
+                job.step, job.total = int(step), int(total)
+                self._emit(job, "progress", {"step": job.step, "total": job.total})
+
+        def should_cancel() -> bool:
+            return job.cancel_requested or self._closed
+
+        try:
+            result = engine.generate(job.request, on_progress, should_cancel)
+            variants = encode_variants(result)
+        except Cancelled:
+            state, error, variants = CANCELLED, "cancelled", None
+        except EngineError as exc:
+            state, error, variants = FAILED, one_line(exc), None
+        except Exception as exc:  # a bug must fail this job only, never the worker
+            log.exception("job %s failed", job.id)
+            error = one_line(f"internal error: {type(exc).__name__}: {exc}")
+            state, variants = FAILED, None
+        else:
+            state, error = DONE, None
+        with self._lock:
+            job.variants = variants
+            self._running = None
+            self._finish(job, state, error)
+
+    def _finish(self, job: Job, state: str, error: str | None) -> None:
+        # Caller holds the lock.
+        job.state, job.error = state, error
+        # The sketch is not needed any more; dropping it keeps the history small.
+        job.request = None  # type: ignore[assignment]
+        self._emit(job, "state", job.status())
+        self._finished.append(job.id)
+        while len(self._finished) > self._history:
+            self._jobs.pop(self._finished.popleft(), None)
+
+    def _emit(self, job: Job, name: str, data: dict[str, Any]) -> None:
+        # Caller holds the lock.
+        job.events.append((name, data))
+        self._changed.notify_all()
