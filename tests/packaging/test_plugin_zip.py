@@ -1,0 +1,130 @@
+"""The plugin zip: layout Krita's importer accepts, every action present, same bytes every build."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import time
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pytest
+from build_plugin_zip import PLUGIN_SRC, PluginLayoutError, build_zip, plugin_name
+
+KRITA_IMPORTER = Path("/usr/share/krita/pykrita/plugin_importer/plugin_importer.py")
+
+
+def action_names(xml_bytes: bytes) -> set[str]:
+    """Names of the <Action> elements in a Krita .action file."""
+    return {action.get("name", "") for action in ET.fromstring(xml_bytes).iter("Action")}
+
+
+def test_zip_layout(plugin_src: Path, tmp_path: Path) -> None:
+    """Desktop file, action file and package sit at the root; caches are left out."""
+    out = tmp_path / "plugin.zip"
+    build_zip(out, plugin_src)
+    names = zipfile.ZipFile(out).namelist()
+    assert "demo_plugin.desktop" in names
+    assert "demo_plugin.action" in names
+    # Krita's importer looks the package up by its directory entry, then checks __init__.py.
+    assert "demo_plugin/" in names and "demo_plugin/__init__.py" in names
+    assert "demo_plugin/ui/__init__.py" in names and "demo_plugin/Manual.html" in names
+    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+
+
+def test_zip_is_deterministic(plugin_src: Path, tmp_path: Path) -> None:
+    """Two builds, with file times changed between them, give identical bytes."""
+    first, second = tmp_path / "a.zip", tmp_path / "b.zip"
+    build_zip(first, plugin_src)
+    later = time.time() + 3600
+    for path in plugin_src.rglob("*"):
+        os.utime(path, (later, later))
+    build_zip(second, plugin_src)
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_missing_package_is_an_error(plugin_src: Path, tmp_path: Path) -> None:
+    """A desktop file naming a package that is not there stops the build."""
+    (plugin_src / "demo_plugin" / "__init__.py").unlink()
+    with pytest.raises(PluginLayoutError, match="__init__.py"):
+        build_zip(tmp_path / "plugin.zip", plugin_src)
+
+
+def _load_krita_importer() -> type:
+    """Krita's own PluginImporter class, loaded from the installed Krita."""
+    spec = importlib.util.spec_from_file_location("krita_plugin_importer", KRITA_IMPORTER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.PluginImporter
+
+
+@pytest.mark.skipif(not KRITA_IMPORTER.exists(), reason="Krita is not installed")
+def test_krita_importer_accepts_the_zip(plugin_src: Path, tmp_path: Path) -> None:
+    """Krita's own importer finds the plugin and puts the action file into actions/."""
+    out = tmp_path / "plugin.zip"
+    build_zip(out, plugin_src)
+    resources = tmp_path / "resources"
+    resources.mkdir()
+    imported = _load_krita_importer()(str(out), str(resources), lambda plugin: True).import_all()
+    assert [plugin["name"] for plugin in imported] == ["demo_plugin"]
+    assert (resources / "pykrita" / "demo_plugin.desktop").is_file()
+    assert (resources / "pykrita" / "demo_plugin" / "ui" / "__init__.py").is_file()
+    assert (resources / "actions" / "demo_plugin.action").is_file()
+
+
+# --- the real plugin -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The zip built from the repository's krita_plugin/."""
+    out = tmp_path_factory.mktemp("dist") / "sketch_variants.zip"
+    build_zip(out)
+    return out
+
+
+def test_real_plugin_zip_layout(real_zip: Path) -> None:
+    """The shipped zip holds sketch_variants.desktop, .action and the package at its root."""
+    names = zipfile.ZipFile(real_zip).namelist()
+    assert plugin_name() == "sketch_variants"
+    for name in ("sketch_variants.desktop", "sketch_variants.action", "sketch_variants/"):
+        assert name in names
+    assert "sketch_variants/__init__.py" in names
+
+
+def _string_constants(package: Path) -> set[str]:
+    """Every string literal in the package's Python source."""
+    found = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found.add(node.value)
+    return found
+
+
+def test_real_plugin_actions_all_present(real_zip: Path) -> None:
+    """Each action the plugin creates is in the zipped .action file; one carries a shortcut."""
+    archive = zipfile.ZipFile(real_zip)
+    declared = action_names(archive.read("sketch_variants.action"))
+    assert declared, "the .action file declares no actions"
+    shortcuts = ET.fromstring(archive.read("sketch_variants.action")).iter("shortcut")
+    assert any((element.text or "").strip() for element in shortcuts)
+    literals = _string_constants(PLUGIN_SRC / "sketch_variants")
+    # Action ids are prefixed with the plugin name, so a literal like that is an action id.
+    used = {text for text in literals if text.startswith("sketch_variants_")}
+    assert declared <= literals, f"declared but never created: {sorted(declared - literals)}"
+    assert used <= declared, f"created but missing from the .action file: {sorted(used - declared)}"
+
+
+@pytest.mark.skipif(not KRITA_IMPORTER.exists(), reason="Krita is not installed")
+def test_krita_importer_accepts_the_real_zip(real_zip: Path, tmp_path: Path) -> None:
+    """Krita's importer installs the shipped zip: desktop file, package and action file."""
+    resources = tmp_path / "resources"
+    resources.mkdir()
+    imported = _load_krita_importer()(str(real_zip), str(resources), lambda p: True).import_all()
+    assert [plugin["name"] for plugin in imported] == ["sketch_variants"]
+    assert (resources / "actions" / "sketch_variants.action").is_file()
+    assert (resources / "pykrita" / "sketch_variants" / "__init__.py").is_file()
