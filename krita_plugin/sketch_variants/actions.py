@@ -1,0 +1,25 @@
+"""The plugin's actions: tiny functions calling the same controller methods as the docker."""
+
+from __future__ import annotations
+
+from .controller import Controller
+
+GENERATE = "sketch_variants_generate"
+FILL_SELECTED = "sketch_variants_fill_selected"
+
+
+def generate(controller: Controller) -> None:
+    """Generate variants of the active layer (Tools > Scripts > Generate variants)."""
+    controller.generate_active()
+
+
+def fill_selected(controller: Controller) -> None:
+    """Generate variants for every selected layer (Tools > Scripts > Fill selected layers)."""
+    controller.fill_selected()
+
+
+# Action id, menu text, function: the extension creates one Krita action per row.
+ACTIONS = (
+    (GENERATE, "Generate variants", generate),
+    (FILL_SELECTED, "Fill selected layers with variants", fill_selected),
+)

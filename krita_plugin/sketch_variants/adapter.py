@@ -1,0 +1,139 @@
+"""The only module that reads and writes Krita's documents, layers, pixels and settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from krita import Krita
+
+from .model import Box, Sketch, Target
+from .naming import group_name, variant_name
+from .pixels import is_transparent, swap_red_blue
+from .settings import GROUP
+
+Found = tuple[list[tuple[Target, Sketch]], list[str]]
+
+
+class KritaHost:
+    """Implements the controller's Host protocol on top of Krita's Python API."""
+
+    def active_sketch(self) -> Found:
+        """The active layer's sketch, or why it cannot be used."""
+        document = self._document()
+        if document is None:
+            return [], ["Open a document and select the layer with your sketch first."]
+        node = document.activeNode()
+        if node is None:
+            return [], ["Select the layer with your sketch first."]
+        return _collect(document, [node])
+
+    def selected_sketches(self) -> Found:
+        """The sketches of every layer selected in the Layers docker (the active one if none)."""
+        document = self._document()
+        if document is None:
+            return [], ["Open a document and select the layers with your sketches first."]
+        nodes = []
+        window = Krita.instance().activeWindow()
+        view = window.activeView() if window is not None else None
+        if view is not None and view.document() == document:
+            nodes = list(view.selectedNodes())
+        if not nodes and document.activeNode() is not None:
+            nodes = [document.activeNode()]
+        if not nodes:
+            return [], ["Select the layers with your sketches first."]
+        return _collect(document, nodes)
+
+    def insert_variants(
+        self, target: Target, sketch: Sketch, variants: list[tuple[int, bytes]], radius: int
+    ) -> bool:
+        """Add a group of variant layers directly above the source layer; False if it is gone."""
+        document = next((d for d in Krita.instance().documents() if d == target.document), None)
+        if document is None:
+            return False
+        source = _find_node(document.rootNode(), target.node_id)
+        if source is None or source.parentNode() is None:
+            return False
+        name = source.name()
+        group = document.createGroupLayer(group_name(name))
+        source.parentNode().addChildNode(group, source)
+        box = sketch.box
+        # addChildNode(layer, None) puts the layer on top, so adding the last variant first leaves
+        # variant 1 on top, the only visible one: the artist toggles through the others.
+        for number in range(len(variants), 0, -1):
+            seed, bgra = variants[number - 1]
+            layer = document.createNode(variant_name(name, number, seed, radius), "paintlayer")
+            group.addChildNode(layer, None)
+            layer.setPixelData(bgra, box.x, box.y, box.width, box.height)
+            layer.setVisible(number == 1)
+        document.refreshProjection()
+        return True
+
+    def read_setting(self, key: str, default: str) -> str:
+        """One setting from kritarc's [sketch_variants] section."""
+        return str(Krita.instance().readSetting(GROUP, key, default))
+
+    def write_setting(self, key: str, value: str) -> None:
+        """Persist one setting in kritarc's [sketch_variants] section."""
+        Krita.instance().writeSetting(GROUP, key, value)
+
+    def _document(self) -> Any:
+        return Krita.instance().activeDocument()
+
+
+def _collect(document: Any, nodes: list[Any]) -> Found:
+    found: list[tuple[Target, Sketch]] = []
+    problems: list[str] = []
+    for node in nodes:
+        result = read_sketch(document, node)
+        if isinstance(result, str):
+            problems.append(result)
+        else:
+            found.append((Target(document, node.uniqueId().toString(), node.name()), result))
+    return found, problems
+
+
+def read_sketch(document: Any, node: Any) -> Sketch | str:
+    """A layer's sketch as 8-bit RGBA over its content box or the selection; else why not."""
+    name = node.name()
+    kind = node.type()
+    if kind == "grouplayer":
+        return f"'{name}' is a group: select the paint layer with the sketch inside it."
+    if kind == "vectorlayer":
+        return (
+            f"'{name}' is a vector layer: convert it first (Layer > Convert > to Paint Layer), "
+            "or draw the sketch on a paint layer."
+        )
+    if kind != "paintlayer":
+        return f"'{name}' is a {kind}: variants are made from paint layers."
+    if node.colorModel() != "RGBA" or node.colorDepth() != "U8":
+        return (
+            f"'{name}' is {node.colorModel()} {node.colorDepth()}: convert the image to 8-bit "
+            "RGBA (Image > Convert Image Color Space), then try again."
+        )
+    canvas = Box(0, 0, document.width(), document.height())
+    selection = document.selection()
+    if selection is not None and selection.width() > 0 and selection.height() > 0:
+        box = Box(selection.x(), selection.y(), selection.width(), selection.height())
+        where = " inside the selection"
+    else:
+        bounds = node.bounds()
+        box = Box(bounds.x(), bounds.y(), bounds.width(), bounds.height())
+        where = ""
+    box = box.intersected(canvas)
+    if box.empty:
+        return f"'{name}' has nothing drawn{where}: draw a sketch on it first."
+    rgba = swap_red_blue(bytes(node.pixelData(box.x, box.y, box.width, box.height)))
+    if is_transparent(rgba):
+        return f"'{name}' has nothing drawn{where}: draw a sketch on it first."
+    return Sketch(rgba=rgba, box=box)
+
+
+def _find_node(node: Any, node_id: str) -> Any:
+    """The node with this unique id in the tree under `node`, or None."""
+    for child in node.childNodes():
+        if child.uniqueId().toString() == node_id:
+            return child
+        found = _find_node(child, node_id)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,243 @@
+"""Talks to the engine over HTTP with Qt's asynchronous network classes; failures become values."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PyQt5.QtCore import QObject, QUrl
+from PyQt5.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
+
+from .model import JobRequest, Variant
+from .sse import SseParser
+
+UNREACHABLE = "unreachable"  # nothing answers at the address
+AUTH = "auth"  # the engine refused the token
+REFUSED = "refused"  # the engine answered with an error (bad input, unknown job, ...)
+PROTOCOL = "protocol"  # the answer was not what the API promises
+
+# Network errors that mean "nothing is listening there" rather than "it answered badly".
+_UNREACHABLE_ERRORS = {
+    QNetworkReply.ConnectionRefusedError,
+    QNetworkReply.HostNotFoundError,
+    QNetworkReply.TimeoutError,
+    QNetworkReply.OperationCanceledError,  # our transfer timeout fired
+    QNetworkReply.RemoteHostClosedError,
+    QNetworkReply.NetworkSessionFailedError,
+    QNetworkReply.TemporaryNetworkFailureError,
+    QNetworkReply.UnknownNetworkError,
+}
+REQUEST_TIMEOUT_MS = 15_000  # health, submit, result and cancel; never the event stream
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a request did not give what was asked: a kind for the logic, a message for the artist."""
+
+    kind: str
+    message: str
+
+
+OnError = Callable[[Failure], None]
+
+
+class EventStream(QObject):
+    """One job's event stream: progress callbacks as bytes arrive, then exactly one end callback."""
+
+    def __init__(
+        self,
+        reply: QNetworkReply,
+        on_progress: Callable[[int, int], None],
+        on_end: Callable[[str, str], None],
+        on_error: OnError,
+    ) -> None:
+        super().__init__(reply)
+        self._reply = reply
+        self._parser = SseParser()
+        self._on_progress, self._on_end, self._on_error = on_progress, on_end, on_error
+        self._ended = False
+        reply.readyRead.connect(self._read)
+        reply.finished.connect(self._finished)
+
+    def close(self) -> None:
+        """Stop listening; no further callbacks."""
+        if not self._ended:
+            self._ended = True
+            self._reply.abort()
+
+    def _read(self) -> None:
+        if self._ended:
+            return
+        for event in self._parser.feed(bytes(self._reply.readAll())):
+            data = _json_object(event.data)
+            if event.event == "progress":
+                step, total = data.get("step"), data.get("total")
+                if isinstance(step, int) and isinstance(total, int):
+                    self._on_progress(step, total)
+            elif event.event == "state" and data.get("state") in ("done", "failed", "cancelled"):
+                self._ended = True
+                self._on_end(str(data["state"]), str(data.get("error") or ""))
+                self._reply.abort()
+                return
+
+    def _finished(self) -> None:
+        self._read()
+        if self._ended:
+            self._reply.deleteLater()
+            return
+        self._ended = True
+        failure = _failure(self._reply) or Failure(
+            PROTOCOL, "the engine closed the progress stream before the job ended"
+        )
+        self._reply.deleteLater()
+        self._on_error(failure)
+
+
+class EngineClient(QObject):
+    """The engine's HTTP API: every call takes callbacks and never raises."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._network = QNetworkAccessManager(self)
+        self.url = ""
+        self.token = ""
+
+    def configure(self, url: str, token: str) -> None:
+        """Point the client at an engine."""
+        self.url, self.token = url.rstrip("/"), token
+
+    def health(self, on_ok: Callable[[dict[str, Any]], None], on_error: OnError) -> None:
+        """GET /v1/health."""
+        reply = self._network.get(self._request("/v1/health"))
+        self._on_json(reply, on_ok, on_error)
+
+    def submit(self, job: JobRequest, on_ok: Callable[[str], None], on_error: OnError) -> None:
+        """POST /v1/jobs; on_ok gets the job id."""
+        request = self._request("/v1/jobs")
+        request.setHeader(QNetworkRequest.ContentTypeHeader, "application/json")
+        reply = self._network.post(request, job.to_json())
+
+        def accepted(body: dict[str, Any]) -> None:
+            job_id = body.get("id")
+            if isinstance(job_id, str) and job_id:
+                on_ok(job_id)
+            else:
+                on_error(Failure(PROTOCOL, "the engine accepted the job but sent no job id"))
+
+        self._on_json(reply, accepted, on_error)
+
+    def events(
+        self,
+        job_id: str,
+        on_progress: Callable[[int, int], None],
+        on_end: Callable[[str, str], None],
+        on_error: OnError,
+    ) -> EventStream:
+        """GET /v1/jobs/{id}/events; on_end gets the final state and error text."""
+        request = self._request(f"/v1/jobs/{job_id}/events", timeout=False)
+        request.setRawHeader(b"Accept", b"text/event-stream")
+        return EventStream(self._network.get(request), on_progress, on_end, on_error)
+
+    def result(
+        self, job_id: str, on_ok: Callable[[list[Variant]], None], on_error: OnError
+    ) -> None:
+        """GET /v1/jobs/{id}/result; on_ok gets the variants."""
+
+        def parse(body: dict[str, Any]) -> None:
+            variants = _variants(body)
+            if variants is None:
+                on_error(Failure(PROTOCOL, "the engine's result is not a list of variant images"))
+            else:
+                on_ok(variants)
+
+        self._on_json(
+            self._network.get(self._request(f"/v1/jobs/{job_id}/result")), parse, on_error
+        )
+
+    def cancel(self, job_id: str) -> None:
+        """DELETE /v1/jobs/{id}; fire and forget, since the event stream reports the outcome."""
+        reply = self._network.deleteResource(self._request(f"/v1/jobs/{job_id}"))
+        reply.finished.connect(reply.deleteLater)
+
+    def _request(self, path: str, timeout: bool = True) -> QNetworkRequest:
+        request = QNetworkRequest(QUrl(self.url + path))
+        request.setRawHeader(b"Authorization", f"Bearer {self.token}".encode())
+        if timeout and hasattr(request, "setTransferTimeout"):  # Qt >= 5.15
+            request.setTransferTimeout(REQUEST_TIMEOUT_MS)
+        return request
+
+    def _on_json(
+        self, reply: QNetworkReply, on_ok: Callable[[dict[str, Any]], None], on_error: OnError
+    ) -> None:
+        def finished() -> None:
+            reply.deleteLater()
+            failure = _failure(reply)
+            if failure is not None:
+                on_error(failure)
+                return
+            body = _json_object(bytes(reply.readAll()).decode("utf-8", "replace"))
+            if not body:
+                on_error(Failure(PROTOCOL, "the engine's answer is not JSON"))
+            else:
+                on_ok(body)
+
+        reply.finished.connect(finished)
+
+
+def _failure(reply: QNetworkReply) -> Failure | None:
+    """The failure a finished reply represents, or None when it succeeded."""
+    status = reply.attribute(QNetworkRequest.HttpStatusCodeAttribute)
+    if status is None:
+        if reply.error() == QNetworkReply.NoError:
+            return None
+        if reply.error() in _UNREACHABLE_ERRORS:
+            return Failure(UNREACHABLE, reply.errorString())
+        return Failure(UNREACHABLE, f"network error: {reply.errorString()}")
+    if 200 <= int(status) < 300:
+        return None
+    detail = _error_text(bytes(reply.readAll()))
+    if int(status) == 401:
+        return Failure(AUTH, detail or "the engine refused the access token")
+    return Failure(REFUSED, f"{detail or 'the engine refused the request'} (HTTP {status})")
+
+
+def _error_text(body: bytes) -> str:
+    """The one-line message of an error answer, JSON or plain text."""
+    text = body.decode("utf-8", "replace").strip()
+    data = _json_object(text)
+    for key in ("error", "detail", "message"):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, dict) and isinstance(value.get("message"), str):
+            return value["message"]
+    return text.splitlines()[0][:200] if text else ""
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _variants(body: dict[str, Any]) -> list[Variant] | None:
+    items = body.get("variants")
+    if not isinstance(items, list):
+        return None
+    variants = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("png"), str):
+            return None
+        try:
+            png = base64.b64decode(item["png"], validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        seed = item.get("seed")
+        variants.append(Variant(seed=seed if isinstance(seed, int) else -1, png=png))
+    return variants

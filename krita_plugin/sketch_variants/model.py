@@ -1,0 +1,126 @@
+"""Plain values that travel through the plugin: boxes, sketches, requests, variants, UI state."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+MODES = ("mask", "sdedit", "noise")
+RADIUS_RANGE = (1, 16)
+COUNT_RANGE = (1, 16)
+STEPS_RANGE = (1, 64)
+SEED_MAX = 2**31 - 1
+DEFAULT_RADIUS = 3  # the engine's default, from its radius sweep
+DEFAULT_SDEDIT_STRENGTH = 0.5
+
+
+@dataclass(frozen=True)
+class Box:
+    """A pixel rectangle in document coordinates."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def empty(self) -> bool:
+        """True when the box covers no pixel."""
+        return self.width <= 0 or self.height <= 0
+
+    def intersected(self, other: Box) -> Box:
+        """The part of this box that is inside `other` (possibly empty)."""
+        left, top = max(self.x, other.x), max(self.y, other.y)
+        right = min(self.x + self.width, other.x + other.width)
+        bottom = min(self.y + self.height, other.y + other.height)
+        return Box(left, top, max(0, right - left), max(0, bottom - top))
+
+
+@dataclass(frozen=True)
+class Sketch:
+    """The pixels of one sketch: 8-bit RGBA rows of `box`, read from a layer."""
+
+    rgba: bytes = field(repr=False)  # width * height * 4 bytes, R G B A, straight alpha
+    box: Box  # where the pixels sit in the document
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a job's results go: the document and layer that started it."""
+
+    document: Any = field(repr=False, compare=False)  # an opaque handle owned by the adapter
+    node_id: str  # the source layer's unique id
+    layer_name: str  # the source layer's name, for the group and layer names
+
+
+@dataclass(frozen=True)
+class Params:
+    """The artist's generation parameters, as set in the docker."""
+
+    count: int = 4  # variants per sketch
+    radius: int = DEFAULT_RADIUS  # mask radius in pixels at the model's resolution
+    mode: str = "mask"  # "mask" (the paper's method), "sdedit" or "noise"
+    strength: float = DEFAULT_SDEDIT_STRENGTH  # fraction of the schedule, used by sdedit only
+    seed: int = 0  # seed of the first variant when new_seed is off
+    new_seed: bool = True  # draw a fresh seed for every job
+    steps: int = 16  # denoising steps
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """One POST /v1/jobs body: a sketch as PNG and the parameters for its variants."""
+
+    sketch_png: bytes = field(repr=False)
+    mode: str
+    count: int
+    radius: int
+    seed: int
+    steps: int
+    strength: float | None = None  # None = the mode's default on the engine
+
+    def to_json(self) -> bytes:
+        """The request body as UTF-8 JSON."""
+        body: dict[str, Any] = {
+            "sketch_png": base64.b64encode(self.sketch_png).decode("ascii"),
+            "mode": self.mode,
+            "count": self.count,
+            "radius": self.radius,
+            "seed": self.seed,
+            "steps": self.steps,
+        }
+        if self.strength is not None:
+            body["strength"] = self.strength
+        return json.dumps(body).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One result from the engine: its seed and RGBA pixels the size of the sketch."""
+
+    seed: int
+    png: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A queued unit of work: a sketch, the request made from it and where its results go."""
+
+    target: Target
+    sketch: Sketch
+    request: JobRequest
+
+
+@dataclass(frozen=True)
+class UiState:
+    """What the docker shows; the controller replaces it on every change."""
+
+    status: str = "not connected"  # "connected", "starting", "not reachable", "not connected"
+    reason: str = ""  # why the engine is not reachable, or where it is
+    busy: bool = False  # a job is running or queued
+    step: int = 0  # progress of the running job
+    total: int = 0
+    jobs_left: int = 0  # jobs queued after the running one
+    message: str = ""  # the last thing the artist should know, with what to do next
+    thumbnails: tuple[bytes, ...] = ()  # PNGs of the last results

@@ -1,0 +1,168 @@
+"""The docker's widgets: engine status, parameters, Generate/Cancel, progress and thumbnails."""
+
+from __future__ import annotations
+
+from PyQt5.QtCore import QByteArray, Qt
+from PyQt5.QtGui import QPixmap
+from PyQt5.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .controller import Controller
+from .model import COUNT_RANGE, MODES, RADIUS_RANGE, SEED_MAX, Params
+
+THUMBNAIL_SIZE = 72
+_STATUS_TEXT = {
+    "connected": "Engine connected",
+    "starting": "Engine starting…",
+    "not reachable": "Engine not reachable",
+    "not connected": "Engine not connected yet",
+}
+
+
+class Panel(QWidget):
+    """Everything the docker shows; it only reads the controller's state and calls its methods."""
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        params = controller.settings.params
+
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Connect to the engine, starting a local one if needed")
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.start_button)
+
+        self.count = _spin(COUNT_RANGE, params.count, "How many variants to make per sketch")
+        self.radius = _spin(RADIUS_RANGE, params.radius, "Mask radius: larger changes more")
+        self.mode = QComboBox()
+        self.mode.addItems(MODES)
+        self.mode.setCurrentText(params.mode)
+        self.mode.setToolTip("mask: the paper's method; sdedit and noise: baselines")
+        self.strength = QDoubleSpinBox()
+        self.strength.setRange(0.05, 1.0)
+        self.strength.setSingleStep(0.05)
+        self.strength.setValue(params.strength)
+        self.strength.setToolTip("sdedit only: how far from the sketch the variants may go")
+        self.seed = _spin((0, SEED_MAX), params.seed, "Seed of the first variant")
+        self.new_seed = QCheckBox("new seed each time")
+        self.new_seed.setChecked(params.new_seed)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.new_seed)
+        form = QFormLayout()
+        form.addRow("Variants", self.count)
+        form.addRow("Radius", self.radius)
+        form.addRow("Mode", self.mode)
+        form.addRow("Strength", self.strength)
+        form.addRow("Seed", seed_row)
+
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setToolTip("Variants of the active layer (Ctrl+Alt+Shift+G)")
+        self.fill_button = QPushButton("Fill selected")
+        self.fill_button.setToolTip("Variants for every selected layer (Ctrl+Alt+Shift+F)")
+        self.cancel_button = QPushButton("Cancel")
+        buttons = QHBoxLayout()
+        for button in (self.generate_button, self.fill_button, self.cancel_button):
+            buttons.addWidget(button)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.thumbnails = QGridLayout()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(status_row)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        layout.addLayout(self.thumbnails)
+        layout.addStretch(1)
+
+        self.start_button.clicked.connect(controller.start_engine)
+        self.generate_button.clicked.connect(controller.generate_active)
+        self.fill_button.clicked.connect(controller.fill_selected)
+        self.cancel_button.clicked.connect(controller.cancel)
+        for spin in (self.count, self.radius, self.seed):
+            spin.valueChanged.connect(self._params_changed)
+        self.strength.valueChanged.connect(self._params_changed)
+        self.mode.currentTextChanged.connect(self._params_changed)
+        self.new_seed.toggled.connect(self._params_changed)
+        controller.changed.connect(self.refresh)
+        self._shown_thumbnails: tuple[bytes, ...] = ()
+        self.refresh()
+
+    def params(self) -> Params:
+        """The parameters as currently set in the widgets."""
+        return Params(
+            count=self.count.value(),
+            radius=self.radius.value(),
+            mode=self.mode.currentText(),
+            strength=round(self.strength.value(), 2),
+            seed=self.seed.value(),
+            new_seed=self.new_seed.isChecked(),
+            steps=self.controller.settings.params.steps,
+        )
+
+    def refresh(self) -> None:
+        """Show the controller's current state."""
+        state = self.controller.state
+        text = _STATUS_TEXT.get(state.status, state.status)
+        self.status.setText(f"{text}: {state.reason}" if state.reason else text)
+        self.start_button.setEnabled(state.status in ("not reachable", "not connected"))
+        self.cancel_button.setEnabled(state.busy)
+        self.strength.setEnabled(self.mode.currentText() == "sdedit")
+        self.seed.setEnabled(not self.new_seed.isChecked())
+        self.progress.setRange(0, max(state.total, 1))
+        self.progress.setValue(min(state.step, max(state.total, 1)) if state.busy else 0)
+        left = f" ({state.jobs_left} more queued)" if state.jobs_left else ""
+        self.progress.setFormat(f"step %v of %m{left}" if state.busy else "idle")
+        self.message.setText(state.message)
+        if state.thumbnails != self._shown_thumbnails:
+            self._show_thumbnails(state.thumbnails)
+
+    def _params_changed(self) -> None:
+        self.controller.set_params(self.params())
+        self.refresh()
+
+    def _show_thumbnails(self, pngs: tuple[bytes, ...]) -> None:
+        self._shown_thumbnails = pngs
+        while self.thumbnails.count():
+            widget = self.thumbnails.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        for index, png in enumerate(pngs):
+            pixmap = QPixmap()
+            pixmap.loadFromData(QByteArray(png), "PNG")
+            label = QLabel()
+            label.setToolTip(f"variant {index + 1}")
+            label.setPixmap(
+                pixmap.scaled(
+                    THUMBNAIL_SIZE, THUMBNAIL_SIZE, Qt.KeepAspectRatio, Qt.SmoothTransformation
+                )
+            )
+            self.thumbnails.addWidget(label, index // 4, index % 4)
+
+
+def _spin(bounds: tuple[int, int], value: int, tip: str) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(*bounds)
+    spin.setValue(value)
+    spin.setToolTip(tip)
+    return spin

@@ -1,0 +1,150 @@
+"""The plugin's settings: typed values, stored as strings in Krita's settings via the adapter."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from urllib.parse import urlparse
+
+from .model import COUNT_RANGE, MODES, RADIUS_RANGE, SEED_MAX, STEPS_RANGE, Params
+
+GROUP = "sketch_variants"  # the section in kritarc
+APP_NAME = "sketch-variants"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the artist can configure, with safe defaults."""
+
+    params: Params = Params()
+    server_url: str = ""  # a remote or already running engine; "" = the plugin's own local engine
+    token: str = ""  # the token of a remote engine; "" = read the local engine's token file
+    engine_command: str = ""  # command that starts a local engine; "" = the installed default
+    keep_engine_running: bool = False  # leave the started engine running when Krita quits
+    last_engine_url: str = ""  # where the last engine the plugin started was listening
+    start_timeout_s: int = 300  # how long a starting engine may take to load its model
+
+    def with_params(self, params: Params) -> Settings:
+        """A copy with new generation parameters."""
+        return replace(self, params=params)
+
+
+Reader = Callable[[str, str], str]
+Writer = Callable[[str, str], None]
+
+
+def load(read: Reader) -> Settings:
+    """Settings from a string store; unreadable or out-of-range values fall back to defaults."""
+    defaults = Settings()
+    p = defaults.params
+    params = Params(
+        count=_int(read("count", ""), p.count, COUNT_RANGE),
+        radius=_int(read("radius", ""), p.radius, RADIUS_RANGE),
+        mode=read("mode", p.mode) if read("mode", p.mode) in MODES else p.mode,
+        strength=_float(read("strength", ""), p.strength),
+        seed=_int(read("seed", ""), p.seed, (0, SEED_MAX)),
+        new_seed=_bool(read("new_seed", ""), p.new_seed),
+        steps=_int(read("steps", ""), p.steps, STEPS_RANGE),
+    )
+    return Settings(
+        params=params,
+        server_url=read("server_url", "").strip(),
+        token=read("token", "").strip(),
+        engine_command=read("engine_command", "").strip(),
+        keep_engine_running=_bool(read("keep_engine_running", ""), False),
+        last_engine_url=read("last_engine_url", "").strip(),
+        start_timeout_s=_int(read("start_timeout_s", ""), defaults.start_timeout_s, (5, 3600)),
+    )
+
+
+def save(settings: Settings, write: Writer) -> None:
+    """Write every setting to a string store."""
+    for item in fields(Params):
+        write(item.name, _text(getattr(settings.params, item.name)))
+    for item in fields(Settings):
+        if item.name != "params":
+            write(item.name, _text(getattr(settings, item.name)))
+
+
+def is_loopback(url: str) -> bool:
+    """True when `url` points at this machine, where the plugin may start an engine."""
+    host = urlparse(url).hostname or ""
+    return host in ("127.0.0.1", "localhost", "::1")
+
+
+def config_dir() -> Path:
+    """The engine's configuration folder (XDG_CONFIG_HOME respected)."""
+    base = os.environ.get("XDG_CONFIG_HOME")
+    return (Path(base) if base else Path.home() / ".config") / APP_NAME
+
+
+def data_dir() -> Path:
+    """The engine's data folder, where the installer puts its environment."""
+    base = os.environ.get("XDG_DATA_HOME")
+    return (Path(base) if base else Path.home() / ".local" / "share") / APP_NAME
+
+
+def token_file() -> Path:
+    """Where a local engine keeps its bearer token."""
+    return config_dir() / "token"
+
+
+def read_token(settings: Settings) -> str:
+    """The configured token, else the local engine's token file, else ""."""
+    if settings.token:
+        return settings.token
+    try:
+        return token_file().read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def repo_root() -> Path:
+    """The checkout this plugin lives in, when it runs from the repository."""
+    # The plugin folder may be a symlink into the checkout; resolve() follows it.
+    return Path(__file__).resolve().parent.parent.parent
+
+
+def engine_command(settings: Settings) -> tuple[list[str], str]:
+    """The command (argv) and working folder that start a local engine."""
+    if settings.engine_command:
+        return shlex.split(settings.engine_command), str(Path.home())
+    installed = data_dir() / "venv" / "bin" / "python"
+    if installed.exists():
+        return [str(installed), "-m", "engine", "serve", "--port", "0"], str(data_dir())
+    repo = repo_root()
+    checkout = repo / ".venv" / "bin" / "python"
+    if checkout.exists() and (repo / "engine").is_dir():
+        return [str(checkout), "-m", "engine", "serve", "--port", "0"], str(repo)
+    return [str(installed), "-m", "engine", "serve", "--port", "0"], str(Path.home())
+
+
+def _int(text: str, default: int, bounds: tuple[int, int]) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        return default
+    return value if bounds[0] <= value <= bounds[1] else default
+
+
+def _float(text: str, default: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        return default
+    return value if 0.0 < value <= 1.0 else default
+
+
+def _bool(text: str, default: bool) -> bool:
+    if text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no"):
+        return False
+    return default
+
+
+def _text(value: object) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
