@@ -10,6 +10,7 @@ import socket
 import socketserver
 import threading
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -85,6 +86,10 @@ class _HTTPServer(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # The stdlib prints to stderr; route it to the log, where --verbose shows it.
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind calls getfqdn(), a DNS lookup that can stall start-up.
@@ -219,6 +224,20 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.app.log_requests:
             log.info("%s %s", self.address_string(), format % args)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol errors found by the stdlib's parser, answered as JSON like every other error."""
+        if self.request_version == "HTTP/0.9":
+            # An unparsable request line leaves the stdlib at HTTP/0.9, which has no status line.
+            self.request_version = "HTTP/1.0"
+        # The parser's 5xx answers (unknown method 501, HTTP version 505) are client mistakes.
+        if code == HTTPStatus.NOT_IMPLEMENTED:
+            code = HTTPStatus.METHOD_NOT_ALLOWED
+        elif code >= 500:
+            code = HTTPStatus.BAD_REQUEST
+        self.close_connection = True
+        self._body_unread = False
+        self._send_json(code, {"error": one_line(message or HTTPStatus(code).phrase)})
+
     # --- plumbing -------------------------------------------------------------------------
 
     def _handle(self, method: str) -> None:
@@ -254,7 +273,8 @@ class _Handler(BaseHTTPRequestHandler):
         return body
 
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        if self._body_unread and self.headers.get("Content-Length", "0") not in ("", "0"):
+        headers_in = getattr(self, "headers", None) or {}
+        if self._body_unread and headers_in.get("Content-Length", "0") not in ("", "0"):
             # The body is still on the socket; a next request on it would be garbage.
             self.close_connection = True
         body = json.dumps(payload).encode()
@@ -269,7 +289,7 @@ class _Handler(BaseHTTPRequestHandler):
             if self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
-            if self.command != "HEAD":
+            if getattr(self, "command", None) != "HEAD":
                 self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
