@@ -1,0 +1,243 @@
+"""`make demo`: run the engine, send the bundled sketch over HTTP, save variants and a sheet."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import math
+import shlex
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SKETCH = ROOT / "examples" / "eye_sketch.png"
+DEFAULT_OUT = ROOT / "out" / "demo"
+READY_PREFIX = "ENGINE_READY "
+CELL = 256  # contact-sheet cell height in pixels
+LABEL_HEIGHT = 24
+GAP = 8
+
+
+class DemoError(RuntimeError):
+    """The demo could not finish; the message says which step failed."""
+
+
+# --- the engine process --------------------------------------------------------------------------
+
+
+class EngineProcess:
+    """The engine server as a child process, with its stdout drained on a thread."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True
+        )
+        self.url: str | None = None
+        self._ready = threading.Event()
+        self._reader = threading.Thread(target=self._read_stdout, daemon=True)
+        self._reader.start()
+
+    def _read_stdout(self) -> None:
+        # Keep draining after the ready line so a chatty engine never blocks on a full pipe.
+        assert self.process.stdout is not None
+        with self.process.stdout:
+            for line in self.process.stdout:
+                if self.url is None and line.startswith(READY_PREFIX):
+                    self.url = line[len(READY_PREFIX) :].strip()
+                    self._ready.set()
+                else:
+                    print(f"engine: {line.rstrip()}", flush=True)
+        self._ready.set()  # the engine exited: wake the waiter
+
+    def wait_ready(self, timeout: float) -> str:
+        """The server's URL once its ready line arrives; DemoError if it exits or times out."""
+        if not self._ready.wait(timeout) or self.url is None:
+            self.stop()
+            code = self.process.returncode
+            raise DemoError(f"the engine did not report ready within {timeout:.0f} s (exit {code})")
+        return self.url
+
+    def stop(self, grace: float = 20.0) -> None:
+        """Ask the engine to stop (SIGTERM), and kill it if it has not within the grace period."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._reader.join(grace)
+
+
+def start_engine(command: list[str], timeout: float) -> EngineProcess:
+    """Start the engine server and wait until it is ready."""
+    engine = EngineProcess(command)
+    engine.wait_ready(timeout)
+    return engine
+
+
+# --- the HTTP client -----------------------------------------------------------------------------
+
+
+class EngineClient:
+    """A minimal stdlib client for the engine's JSON API with bearer-token auth."""
+
+    def __init__(self, url: str, token: str, timeout: float = 60.0) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        # No proxies: an http_proxy in the environment must not capture loopback traffic.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """Send one request and return the decoded JSON answer; DemoError on HTTP errors."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        request.add_header("Authorization", f"Bearer {self.token}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with self._opener.open(request, timeout=self.timeout) as answer:
+                return json.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode(errors="replace")[:300]
+            raise DemoError(f"{method} {path} -> HTTP {error.code}: {detail}") from None
+
+    def generate(self, sketch_png: bytes, count: int, timeout: float) -> list[tuple[int, bytes]]:
+        """Submit a job, poll it to the end, and return its variants as (seed, PNG bytes)."""
+        payload = {"sketch_png": base64.b64encode(sketch_png).decode(), "count": count}
+        job = self.call("POST", "/v1/jobs", payload)
+        deadline = time.monotonic() + timeout
+        last_step = -1
+        while job["state"] not in ("done", "failed", "cancelled"):
+            if time.monotonic() > deadline:
+                raise DemoError(f"job {job['id']} still {job['state']} after {timeout:.0f} s")
+            time.sleep(0.2)
+            job = self.call("GET", f"/v1/jobs/{job['id']}")
+            if job.get("step", 0) != last_step and job["state"] == "running":
+                last_step = job["step"]
+                print(f"  step {last_step}/{job.get('total', '?')}", flush=True)
+        if job["state"] != "done":
+            raise DemoError(f"job {job['state']}: {job.get('error')}")
+        result = self.call("GET", f"/v1/jobs/{job['id']}/result")
+        return [(int(v["seed"]), base64.b64decode(v["png"])) for v in result["variants"]]
+
+
+# --- pictures ------------------------------------------------------------------------------------
+
+
+def _on_white(png: bytes) -> Image.Image:
+    """A PNG flattened onto white, since sketches and variants may be transparent."""
+    with Image.open(io.BytesIO(png)) as image:
+        rgba = image.convert("RGBA")
+    canvas = Image.new("RGBA", rgba.size, "white")
+    canvas.alpha_composite(rgba)
+    return canvas.convert("RGB")
+
+
+def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.load_default(size=16)
+    except TypeError:  # Pillow < 10.1 has only the fixed bitmap font
+        return ImageFont.load_default()
+
+
+def contact_sheet(sketch_png: bytes, variants: list[tuple[int, bytes]]) -> Image.Image:
+    """The sketch on the left, its variants in a grid to the right, each labelled (seeds)."""
+    sketch = _on_white(sketch_png)
+    width = max(1, round(CELL * sketch.width / sketch.height))
+    rows = 1 if len(variants) <= 4 else 2
+    cols = max(1, math.ceil(len(variants) / rows))
+    cell_w, cell_h = width + GAP, CELL + LABEL_HEIGHT + GAP
+    sheet_h = rows * cell_h + GAP
+    sheet = Image.new("RGB", (GAP + (cols + 1) * cell_w + GAP, sheet_h), "white")
+    draw = ImageDraw.Draw(sheet)
+    font = _font()
+
+    def paste(image: Image.Image, x: int, y: int, label: str) -> None:
+        sheet.paste(image.resize((width, CELL), Image.Resampling.LANCZOS), (x, y))
+        # A hairline frame, so white-on-white cells still read as separate pictures.
+        draw.rectangle((x - 1, y - 1, x + width, y + CELL), outline=(200, 200, 200))
+        draw.text((x + 4, y + CELL + 4), label, fill="black", font=font)
+
+    # The sketch is centred vertically beside the grid, with an extra gap to set it apart.
+    paste(sketch, GAP, (sheet_h - CELL - LABEL_HEIGHT) // 2, "sketch")
+    for index, (seed, png) in enumerate(variants):
+        row, col = divmod(index, cols)
+        paste(_on_white(png), 2 * GAP + (col + 1) * cell_w, GAP + row * cell_h, f"seed {seed}")
+    return sheet
+
+
+def write_results(out: Path, sketch_png: bytes, variants: list[tuple[int, bytes]]) -> Path:
+    """Write the sketch, each variant and the contact sheet into `out`; return the sheet's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob("variant_*.png"):
+        stale.unlink()  # a previous run with other seeds must not look like part of this one
+    (out / "sketch.png").write_bytes(sketch_png)
+    for index, (seed, png) in enumerate(variants):
+        (out / f"variant_{index}_seed{seed}.png").write_bytes(png)
+    sheet_path = out / "contact.png"
+    contact_sheet(sketch_png, variants).save(sheet_path)
+    return sheet_path
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def run_demo(
+    sketch: Path, out: Path, count: int, engine_command: list[str] | None, timeout: float
+) -> Path:
+    """Start the engine, generate variants of the sketch over HTTP, write them; return the sheet."""
+    if not sketch.is_file():
+        raise DemoError(f"no example sketch at {sketch}")
+    out.mkdir(parents=True, exist_ok=True)
+    token_file = out / "token"
+    command = engine_command or [sys.executable, "-m", "engine", "serve", "--port", "0"]
+    command = [*command, "--token-file", str(token_file)]
+    print(f"starting the engine: {shlex.join(command)}", flush=True)
+    engine = start_engine(command, timeout)
+    try:
+        print(f"engine ready at {engine.url}; asking for {count} variants", flush=True)
+        client = EngineClient(engine.url or "", token_file.read_text().strip())
+        sketch_png = sketch.read_bytes()
+        started = time.monotonic()
+        variants = client.generate(sketch_png, count, timeout)
+        print(f"{len(variants)} variants in {time.monotonic() - started:.1f} s", flush=True)
+    finally:
+        engine.stop()
+    return write_results(out, sketch_png, variants)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line for `make demo`."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sketch", type=Path, default=DEFAULT_SKETCH, help="sketch PNG to send")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the results")
+    parser.add_argument("--count", type=int, default=8, help="number of variants")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds for each wait")
+    parser.add_argument(
+        "--engine-command", help="command that serves the engine (default: python -m engine serve)"
+    )
+    args = parser.parse_args(argv)
+    command = shlex.split(args.engine_command) if args.engine_command else None
+    try:
+        sheet = run_demo(args.sketch, args.out, args.count, command, args.timeout)
+    except DemoError as error:
+        print(f"demo failed: {error}", file=sys.stderr)
+        return 1
+    print(f"\nvariants and sketch: {args.out}/\ncontact sheet:       {sheet}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
