@@ -20,8 +20,8 @@ from engine.server.app import EngineServer
 from engine.server.client import Client
 
 
-def fake_image(request: GenerateRequest, seed: int, name: str) -> np.ndarray:
-    """The fake engine's variant: a function of sketch, seed, parameters and engine name."""
+def fake_patch(request: GenerateRequest, seed: int, name: str) -> np.ndarray:
+    """The fake engine's square patch: a function of sketch, seed, parameters and engine name."""
     key = [
         seed,
         zlib.crc32(request.sketch.tobytes()),
@@ -31,9 +31,16 @@ def fake_image(request: GenerateRequest, seed: int, name: str) -> np.ndarray:
         int(request.effective_strength * 1000),
         ("mask", "sdedit", "noise").index(request.mode),
     ]
-    image = np.random.default_rng(key).integers(0, 256, request.sketch.shape, dtype=np.uint8)
-    image[..., 3] = 255
-    return image
+    side = max(request.sketch.shape[:2])
+    patch = np.random.default_rng(key).integers(0, 256, (side, side, 4), dtype=np.uint8)
+    patch[..., 3] = 255
+    return patch
+
+
+def fake_image(request: GenerateRequest, seed: int, name: str) -> np.ndarray:
+    """The fake engine's variant at the sketch's size (its patch sits at the top-left corner)."""
+    height, width = request.sketch.shape[:2]
+    return fake_patch(request, seed, name)[:height, :width]
 
 
 class FakeEngine:
@@ -81,8 +88,16 @@ class FakeEngine:
                     on_progress(step + 1, request.steps)
         finally:
             self.running = False
+        height, width = request.sketch.shape[:2]
         variants = [
-            Variant(seed=request.seed + i, image=fake_image(request, request.seed + i, self.name))
+            Variant(
+                seed=request.seed + i,
+                patch=fake_patch(request, request.seed + i, self.name),
+                left=0,
+                top=0,
+                canvas_width=width,
+                canvas_height=height,
+            )
             for i in range(request.count)
         ]
         return GenerateResult(variants=variants)

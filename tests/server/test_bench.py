@@ -1,0 +1,28 @@
+"""The server benchmark runs end to end and reports its figures."""
+
+from __future__ import annotations
+
+from engine.request import GenerateRequest
+from engine.server.bench import bench_server, resident_memory_mb
+from tests.server.conftest import FakeEngine, sketch
+
+
+def test_bench_server_reports_times_overhead_and_memory():
+    request = GenerateRequest(sketch=sketch(1, 16, 16), count=8, steps=3)
+    figures = bench_server(FakeEngine(step_delay=0.001), request, repeats=2)
+    assert set(figures) == {
+        "repeats",
+        "variants",
+        "bare_seconds",
+        "server_seconds",
+        "overhead_fraction",
+        "idle_rss_mb",
+    }
+    assert figures["repeats"] == 2 and figures["variants"] == 8
+    assert figures["bare_seconds"] > 0 and figures["server_seconds"] > 0
+    assert 0.0 <= figures["overhead_fraction"] < 1.0
+    assert figures["idle_rss_mb"] > 0
+
+
+def test_resident_memory_is_positive():
+    assert resident_memory_mb() > 0
