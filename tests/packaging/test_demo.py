@@ -17,8 +17,10 @@ from PIL import Image
 # so this tests the demo's process handling, token, HTTP polling and pictures in seconds.
 FAKE_ENGINE = textwrap.dedent(
     """
-    import argparse, signal, threading
+    import argparse, dataclasses, signal, threading
     from pathlib import Path
+
+    import numpy as np
 
     from engine.request import GenerateResult, Variant
     from engine.server.app import EngineServer
@@ -33,9 +35,17 @@ FAKE_ENGINE = textwrap.dedent(
             image[..., :3] = 255 - image[..., :3]
             if on_progress:
                 on_progress(1, 1)
-            return GenerateResult(
-                [Variant(request.seed + i, image) for i in range(request.count)]
-            )
+            return GenerateResult([variant(request.seed + i, image) for i in range(request.count)])
+
+
+    def variant(seed, image):
+        # Variants are either full-size images or square patches placed on the sketch's canvas.
+        if "patch" not in {f.name for f in dataclasses.fields(Variant)}:
+            return Variant(seed, image)
+        height, width = image.shape[:2]
+        patch = np.zeros((max(height, width), max(height, width), 4), dtype=np.uint8)
+        patch[:height, :width] = image
+        return Variant(seed, patch, 0, 0, width, height)
 
 
     parser = argparse.ArgumentParser()
