@@ -49,7 +49,9 @@ class GenerateRequest:
             if isinstance(self.strength, bool) or not isinstance(self.strength, int | float):
                 raise EngineError(f"strength must be a number, got {self.strength!r}")
             if not 0.0 < float(self.strength) <= 1.0:
-                raise EngineError(f"strength {self.strength} is out of range: use 0 < strength <= 1")
+                raise EngineError(
+                    f"strength {self.strength} is out of range: use 0 < strength <= 1"
+                )
 
     @property
     def effective_strength(self) -> float:
@@ -62,7 +64,28 @@ class Variant:
     """One generated variant, aligned with the sketch it came from."""
 
     seed: int
-    image: np.ndarray = field(repr=False)  # (H, W, 4) uint8 RGBA, same size as the sketch
+    patch: np.ndarray = field(repr=False)  # (side, side, 4) uint8 RGBA: the generated square
+    left: int  # where the patch's top-left corner lies on the sketch (may be negative)
+    top: int
+    canvas_width: int  # the sketch's size
+    canvas_height: int
+
+    @property
+    def image(self) -> np.ndarray:
+        """The variant at the sketch's full size, transparent around the patch: (H, W, 4) uint8.
+
+        Built on demand so a huge sketch costs one full-size image at a time, not one per variant.
+        """
+        canvas = np.zeros((self.canvas_height, self.canvas_width, 4), dtype=np.uint8)
+        side = self.patch.shape[0]
+        x0, y0 = max(self.left, 0), max(self.top, 0)
+        x1 = min(self.left + side, self.canvas_width)
+        y1 = min(self.top + side, self.canvas_height)
+        if x1 > x0 and y1 > y0:
+            canvas[y0:y1, x0:x1] = self.patch[
+                y0 - self.top : y1 - self.top, x0 - self.left : x1 - self.left
+            ]
+        return canvas
 
 
 @dataclass(frozen=True)
@@ -80,7 +103,9 @@ def check_sketch(sketch: object) -> None:
         raise EngineError(f"sketch must be RGBA (height, width, 4), got shape {sketch.shape}")
     height, width = sketch.shape[:2]
     if min(height, width) < 1 or max(height, width) > MAX_SIDE:
-        raise EngineError(f"sketch size {width}x{height} is out of range: 1 to {MAX_SIDE} px a side")
+        raise EngineError(
+            f"sketch size {width}x{height} is out of range: 1 to {MAX_SIDE} px a side"
+        )
 
 
 def _check_int(name: str, value: object, bounds: tuple[int, int]) -> None:

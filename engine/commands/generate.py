@@ -1,0 +1,64 @@
+"""`python -m engine generate`: variants of sketch files, written as aligned RGBA PNGs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import EngineError
+from engine.images import read_image, write_png
+from engine.request import GenerateRequest
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate everything first, then load the model once and write every input's variants."""
+    sketches = [(path, read_image(path)) for path in args.inputs]
+    requests = [
+        (
+            path,
+            GenerateRequest(
+                sketch=sketch,
+                mode=args.mode,
+                count=args.count,
+                radius=args.radius,
+                strength=args.strength,
+                seed=args.seed,
+                steps=args.steps,
+            ),
+        )
+        for path, sketch in sketches
+    ]
+    out_dirs = _output_folders(args.out, [path for path, _ in requests])
+
+    from engine.pipeline import Engine  # TensorFlow loads only once the inputs are known good
+
+    engine = Engine.load(args.model)
+    for (path, request), out_dir in zip(requests, out_dirs, strict=True):
+        result = engine.generate(request)
+        for index, variant in enumerate(result.variants):
+            image = variant.image
+            if args.opaque:
+                image = _flattened(image)
+            write_png(image, out_dir / f"{path.stem}_variant{index}_seed{variant.seed}.png")
+        print(f"{path}: {len(result.variants)} variants in {out_dir}")
+    return 0
+
+
+def _output_folders(out: Path, inputs: list[Path]) -> list[Path]:
+    # One input writes straight into --out; several get one sub-folder each, named after the file.
+    if len(inputs) == 1:
+        return [out]
+    stems = [path.stem for path in inputs]
+    if len(set(stems)) != len(stems):
+        raise EngineError("two inputs share a file name: give them different names")
+    return [out / stem for stem in stems]
+
+
+def _flattened(rgba: np.ndarray) -> np.ndarray:
+    rgb = rgba[..., :3].astype(np.float32)
+    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
+    flat = rgb * alpha + 255.0 * (1.0 - alpha)
+    opaque = np.full(rgba.shape[:2] + (1,), 255, np.float32)
+    return np.concatenate([flat, opaque], axis=-1).round().astype(np.uint8)

@@ -1,0 +1,98 @@
+"""Framing a sketch for the model: its content box, fitted to the model's size, and mapping back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from engine.errors import EngineError
+from engine.images import flatten_on_white
+from engine.masks import INK_THRESHOLD
+
+# The model was trained on drawings whose ink spans about 45-90% of the frame: frame a sketch
+# so its ink box spans this share of the model's image.
+INK_SHARE_OF_FRAME = 0.78
+# Ink threshold after shrinking to the model's size: averaging thins strokes, so it is lower.
+SHRUNK_INK_THRESHOLD = 0.12
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A square box in sketch pixels (may reach past the edges) and the sketch's size."""
+
+    left: int
+    top: int
+    side: int
+    canvas_width: int
+    canvas_height: int
+
+
+def ink_box(sketch: np.ndarray) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the ink of an RGBA sketch; EngineError if it has none.
+
+    Works on uint8 in chunks of rows, so an 8000 x 8000 sketch needs no float copy of itself.
+    """
+    threshold = int(INK_THRESHOLD * 255 * 255)
+    rows = np.zeros(sketch.shape[0], dtype=bool)
+    columns = np.zeros(sketch.shape[1], dtype=bool)
+    for start in range(0, sketch.shape[0], 512):
+        chunk = sketch[start : start + 512]
+        darkness = 255 - chunk[..., :3].min(axis=-1).astype(np.int32)
+        ink = darkness * chunk[..., 3].astype(np.int32) > threshold  # darkness after flattening
+        rows[start : start + len(chunk)] = ink.any(axis=1)
+        columns |= ink.any(axis=0)
+    if not rows.any():
+        raise EngineError("sketch is empty: it has no visible strokes to make variants of")
+    ys, xs = np.flatnonzero(rows), np.flatnonzero(columns)
+    return int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1
+
+
+def frame_sketch(sketch: np.ndarray) -> Frame:
+    """The square box around the sketch's ink, with the margin the model expects."""
+    left, top, right, bottom = ink_box(sketch)
+    side = max(4, int(np.ceil(max(right - left, bottom - top) / INK_SHARE_OF_FRAME)))
+    center_x, center_y = (left + right) / 2, (top + bottom) / 2
+    return Frame(
+        left=int(round(center_x - side / 2)),
+        top=int(round(center_y - side / 2)),
+        side=side,
+        canvas_width=sketch.shape[1],
+        canvas_height=sketch.shape[0],
+    )
+
+
+def crop_to_model(sketch: np.ndarray, frame: Frame, size: int) -> np.ndarray:
+    """The framed part of the sketch, flattened on white, at size x size: float32 [0, 1] RGB."""
+    box = (frame.left, frame.top, frame.left + frame.side, frame.top + frame.side)
+    crop = Image.fromarray(sketch, "RGBA").crop(box)  # outside the sketch: transparent
+    flat = flatten_on_white(np.asarray(crop))
+    shrunk = Image.fromarray((flat * 255).round().astype(np.uint8), "RGB").resize(
+        (size, size), Image.Resampling.BOX if frame.side >= size else Image.Resampling.BICUBIC
+    )
+    return np.asarray(shrunk, dtype=np.float32) / 255.0
+
+
+def model_ink(image: np.ndarray) -> np.ndarray:
+    """Ink of a sketch already at the model's size (strokes thinned by shrinking still count)."""
+    return (1.0 - image.min(axis=-1)) > SHRUNK_INK_THRESHOLD
+
+
+def to_rgba_patch(rgb: np.ndarray, region: np.ndarray, frame: Frame) -> np.ndarray:
+    """A model-size result back at the frame's size, white made transparent: (side, side, 4) uint8.
+
+    rgb: (S, S, 3) float in [0, 1]; region: (S, S) float, 1 where the model drew.
+    """
+    side = frame.side
+    rgb_up = Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8), "RGB")
+    rgb_up = np.asarray(rgb_up.resize((side, side), Image.Resampling.BICUBIC), np.float32) / 255
+    region_up = Image.fromarray((np.clip(region, 0, 1) * 255).astype(np.uint8), "L")
+    region_up = np.asarray(region_up.resize((side, side), Image.Resampling.BILINEAR)) / 255.0
+    # Colour to alpha against white: the most opaque colour that over white gives the pixel.
+    alpha = 1.0 - rgb_up.min(axis=-1)
+    alpha = np.where(alpha < 0.06, 0.0, alpha) * region_up  # drop faint left-over noise
+    safe = np.maximum(alpha, 1e-6)[..., None]
+    colour = np.clip((rgb_up - (1.0 - safe)) / safe, 0.0, 1.0)
+    rgba = np.concatenate([colour, alpha[..., None]], axis=-1)
+    return (rgba * 255).round().astype(np.uint8)

@@ -1,0 +1,87 @@
+"""The U-Net (Keras 3) and the one denoise() shared by training and generation."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from engine.config import NetworkConfig
+
+
+@keras.saving.register_keras_serializable(package="sketch_variants")
+class SinusoidalEmbedding(layers.Layer):
+    """Embeds the noise variance (B, 1, 1, 1) as sines and cosines of log-spaced frequencies."""
+
+    def __init__(self, dims: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.dims = dims
+
+    def call(self, noise_variances):
+        frequencies = ops.exp(ops.linspace(ops.log(1.0), ops.log(1000.0), self.dims // 2))
+        angular_speeds = ops.cast(2.0 * np.pi * frequencies, noise_variances.dtype)
+        return ops.concatenate(
+            [ops.sin(angular_speeds * noise_variances), ops.cos(angular_speeds * noise_variances)],
+            axis=-1,
+        )
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "dims": self.dims}
+
+
+def _residual_block(x, width: int):
+    residual = x if x.shape[-1] == width else layers.Conv2D(width, 1)(x)
+    x = layers.BatchNormalization(center=False, scale=False)(x)
+    x = layers.Conv2D(width, 3, padding="same", activation="swish")(x)
+    x = layers.Conv2D(width, 3, padding="same")(x)
+    return layers.Add()([x, residual])
+
+
+def build_network(config: NetworkConfig) -> keras.Model:
+    """U-Net: (noisy images, mask, noise variances) -> predicted clean images.
+
+    The mask channel tells the network where the random noise is (1) and where the constant
+    background is (0), so it does not have to infer the border from noise statistics.
+    """
+    size = config.image_size
+    noisy_images = keras.Input((size, size, 3), name="noisy_images")
+    mask = keras.Input((size, size, 1), name="mask")
+    noise_variances = keras.Input((1, 1, 1), name="noise_variances")
+
+    embedding = SinusoidalEmbedding(config.embedding_dims)(noise_variances)
+    embedding = layers.UpSampling2D(size=size, interpolation="nearest")(embedding)
+    # A strided "patchify" stem: the U-Net works at 1/patch_size resolution, which cuts its cost
+    # by patch_size**2 while the stem and head keep every pixel.
+    inputs = layers.Concatenate()([noisy_images, mask])
+    x = layers.Conv2D(config.widths[0], config.patch_size, strides=config.patch_size)(inputs)
+    embedding = layers.AveragePooling2D(pool_size=config.patch_size)(embedding)
+    x = layers.Concatenate()([x, embedding])
+
+    skips = []
+    for width in config.widths[:-1]:
+        for _ in range(config.block_depth):
+            x = _residual_block(x, width)
+            skips.append(x)
+        x = layers.AveragePooling2D(pool_size=2)(x)
+    for _ in range(config.block_depth):
+        x = _residual_block(x, config.widths[-1])
+    for width in reversed(config.widths[:-1]):
+        x = layers.UpSampling2D(size=2, interpolation="bilinear")(x)
+        for _ in range(config.block_depth):
+            x = layers.Concatenate()([x, skips.pop()])
+            x = _residual_block(x, width)
+
+    # Zero-initialised output: training starts from "predict grey", a stable point.
+    pred_images = layers.Conv2DTranspose(
+        3,
+        config.patch_size,
+        strides=config.patch_size,
+        kernel_initializer="zeros",
+        name="pred_images",
+    )(x)
+    return keras.Model([noisy_images, mask, noise_variances], pred_images, name="unet")
+
+
+def denoise(network: keras.Model, noisy_images, masks, noise_rates, training: bool = False):
+    """Predicted clean images in [-1, 1] from noisy ones; the one parameterisation (x0) we use."""
+    return network([noisy_images, masks, noise_rates**2], training=training)

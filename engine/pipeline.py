@@ -1,0 +1,122 @@
+"""The engine: holds one model and turns a sketch into variants (the glue, with the loop visible)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from engine.config import ModelConfig
+from engine.framing import crop_to_model, frame_sketch, model_ink, to_rgba_patch
+from engine.masks import dilate
+from engine.model import denoise
+from engine.noise import constant_noise, random_noise
+from engine.paths import DEFAULT_MODEL_DIR
+from engine.request import GenerateRequest, GenerateResult, Variant
+from engine.sampler import sample_ddim
+from engine.schedule import rates, sampling_times
+from engine.weights import load_model
+
+
+def device_name() -> str:
+    """ "CPU", or the name of the GPU TensorFlow will run the model on."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "CPU"
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return str(details.get("device_name", gpus[0].name))
+
+
+class Engine:
+    """A loaded model and the one way to generate variants with it."""
+
+    def __init__(self, network, config: ModelConfig, name: str) -> None:
+        self.network = network
+        self.config = config
+        self.name = name
+        self.size = config.network.image_size
+        self.constant = constant_noise(config.noise, self.size)
+        self._device = device_name()
+        # One traced graph per batch shape; reduce_retracing keeps varying counts cheap.
+        self._predict = tf.function(
+            lambda images, masks, noise_rates: denoise(self.network, images, masks, noise_rates),
+            reduce_retracing=True,
+        )
+
+    @classmethod
+    def load(cls, model_dir: Path | None = None) -> Engine:
+        """Load a model folder (the shipped weights when None); EngineError if it is unusable."""
+        model_dir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
+        network, config = load_model(model_dir)
+        return cls(network, config, name=model_dir.name)
+
+    @property
+    def info(self) -> dict:
+        """Name, image size, parameter count and device, for health checks and benchmarks."""
+        return {
+            "name": self.name,
+            "image_size": self.size,
+            "parameters": int(self.network.count_params()),
+            "device": self._device,
+        }
+
+    def generate(
+        self,
+        request: GenerateRequest,
+        on_progress: Callable[[int, int], None] | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+    ) -> GenerateResult:
+        """Variants of the request's sketch, each aligned with it; raises Cancelled if cancelled."""
+        # 1. Frame the sketch's ink and bring it to the model's size (EngineError if empty).
+        frame = frame_sketch(request.sketch)
+        sketch = crop_to_model(request.sketch, frame, self.size) * 2.0 - 1.0  # (S, S, 3)
+        # 2. Where the model may draw: everything, or (mask mode) the ink dilated by the radius.
+        if request.mode == "mask":
+            region = dilate(model_ink((sketch + 1.0) / 2.0), request.radius).astype(np.float32)
+        else:
+            region = np.ones((self.size, self.size), np.float32)
+        region = region[None, :, :, None]  # (1, S, S, 1)
+        # 3. Starting point: random noise per variant (seed + i), the sketch under it from
+        #    `strength`, and the constant noise outside the region.
+        seeds = [request.seed + i for i in range(request.count)]
+        noises = np.stack([random_noise(seed, self.size) for seed in seeds])  # (N, S, S, 3)
+        times = sampling_times(request.steps, request.effective_strength)
+        if request.mode == "noise":
+            start = noises
+        else:
+            noise_rate, signal_rate = rates(times[0], self.config.schedule)
+            start = signal_rate * sketch[None] + noise_rate * noises
+        start = (region * start + (1.0 - region) * self.constant).astype(np.float32)
+        # 4. Denoise through the levels (DDIM), keeping the constant noise outside the region.
+        masks = np.broadcast_to(region, (request.count, self.size, self.size, 1)).astype(np.float32)
+
+        def denoise_fn(images: np.ndarray, noise_rate: float) -> np.ndarray:
+            rates_in = np.full((len(images), 1, 1, 1), noise_rate, np.float32)
+            return self._predict(images.astype(np.float32), masks, rates_in).numpy()
+
+        images = sample_ddim(
+            denoise_fn,
+            start,
+            times,
+            self.config.schedule,
+            region,
+            self.constant,
+            on_step=on_progress,
+            should_cancel=should_cancel,
+        )
+        # 5. Back to the sketch's pixels: white becomes transparent, nothing outside the region.
+        rgb = (np.clip(images, -1.0, 1.0) + 1.0) / 2.0
+        variants = [
+            Variant(
+                seed=seed,
+                patch=to_rgba_patch(rgb[i], region[0, :, :, 0], frame),
+                left=frame.left,
+                top=frame.top,
+                canvas_width=frame.canvas_width,
+                canvas_height=frame.canvas_height,
+            )
+            for i, seed in enumerate(seeds)
+        ]
+        return GenerateResult(variants)

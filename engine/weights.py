@@ -1,0 +1,105 @@
+"""A model folder: `model.weights.h5` (the EMA network) + `config.json` (config, provenance, sha256)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.config import ModelConfig
+from engine.errors import EngineError
+from engine.paths import DEFAULT_MODEL_DIR, user_models_dir
+
+WEIGHTS_FILE = "model.weights.h5"
+CONFIG_FILE = "config.json"
+DEFAULT_MODEL_NAME = "default"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A model the engine can load, by name."""
+
+    name: str
+    path: Path
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_model(network, config: ModelConfig, model_dir: Path, provenance: dict[str, Any]) -> None:
+    """Write the network's weights and a config.json that rebuilds and verifies it."""
+    model_dir = Path(model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    weights_path = model_dir / WEIGHTS_FILE
+    network.save_weights(weights_path)
+    document = {
+        "format": "sketch-variants-model/1",
+        "config": config.to_dict(),
+        "provenance": provenance,
+        "sha256": {WEIGHTS_FILE: sha256_of(weights_path)},
+    }
+    (model_dir / CONFIG_FILE).write_text(json.dumps(document, indent=2) + "\n")
+
+
+def read_model_document(model_dir: Path) -> dict[str, Any]:
+    """The parsed config.json of a model folder; EngineError if missing or malformed."""
+    config_path = Path(model_dir) / CONFIG_FILE
+    if not config_path.is_file():
+        raise EngineError(f"no model in {model_dir}: {CONFIG_FILE} is missing")
+    try:
+        document = json.loads(config_path.read_text())
+        ModelConfig.from_dict(document["config"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise EngineError(f"model config {config_path} is malformed ({error})") from None
+    return document
+
+
+def load_model(model_dir: Path):
+    """Rebuild the network of a model folder and load its verified weights: (network, config)."""
+    from engine.model import build_network  # TensorFlow only when a model is really loaded
+
+    model_dir = Path(model_dir)
+    document = read_model_document(model_dir)
+    weights_path = model_dir / WEIGHTS_FILE
+    if not weights_path.is_file():
+        raise EngineError(f"no weights in {model_dir}: {WEIGHTS_FILE} is missing")
+    expected = document.get("sha256", {}).get(WEIGHTS_FILE)
+    if expected != sha256_of(weights_path):
+        raise EngineError(f"weights file {weights_path} is corrupted (sha256 does not match)")
+    config = ModelConfig.from_dict(document["config"])
+    network = build_network(config.network)
+    try:
+        network.load_weights(weights_path)
+    except (OSError, ValueError) as error:
+        raise EngineError(
+            f"weights file {weights_path} does not fit its config ({error})"
+        ) from None
+    return network, config
+
+
+def list_models() -> list[ModelEntry]:
+    """The shipped default model and every model folder the user trained."""
+    entries = [ModelEntry(DEFAULT_MODEL_NAME, DEFAULT_MODEL_DIR)]
+    models_dir = user_models_dir()
+    if models_dir.is_dir():
+        for path in sorted(models_dir.iterdir()):
+            if (path / CONFIG_FILE).is_file() and path.name != DEFAULT_MODEL_NAME:
+                entries.append(ModelEntry(path.name, path))
+    return entries
+
+
+def resolve_model(name: str) -> Path:
+    """Folder of the model called `name`; EngineError naming the known ones if there is none."""
+    for entry in list_models():
+        if entry.name == name:
+            return entry.path
+    known = ", ".join(entry.name for entry in list_models())
+    raise EngineError(f"unknown model {name!r}: known models are {known}")
