@@ -67,7 +67,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        """Rebuild from `to_dict` output; unknown keys are an error so typos do not pass silently."""
+        """Rebuild from `to_dict` output; unknown keys are an error, so typos do not pass."""
         network = dict(data["network"])
         network["widths"] = tuple(network["widths"])
         return cls(

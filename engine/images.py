@@ -16,7 +16,7 @@ Image.MAX_IMAGE_PIXELS = MAX_SIDE * MAX_SIDE
 
 
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
-    """Decode PNG/JPEG/... bytes into an (H, W, 4) uint8 RGBA array; EngineError if it is not one."""
+    """Decode PNG/JPEG/... bytes into an (H, W, 4) uint8 RGBA array; EngineError if not one."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size

@@ -1,4 +1,4 @@
-"""The engine: holds one model and turns a sketch into variants (the glue, with the loop visible)."""
+"""The engine: holds one model and turns a sketch into variants (glue, with the loop visible)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Training with the paper's recipe (noise masks of random radius on a constant-noise background)."""
+"""Training with the paper's recipe: noise masks of random radius, constant-noise background."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ WHITE = 1.0  # the background in the network's [-1, 1] range
 
 @dataclass(frozen=True)
 class TrainingSet:
-    """Drawings in the network's range and, per drawing, the squared distance to its sketch's ink."""
+    """Drawings in the network's range and, per drawing, squared distances to its sketch's ink."""
 
     images: np.ndarray  # (N, S, S, 3) float32 in [-1, 1]
     squared_distances: np.ndarray  # (N, S, S) int32: where a mask of radius r is d2 <= r*r
@@ -48,7 +48,7 @@ class Batch:
 
 
 def prepare_training_set(drawings: np.ndarray, sketches: np.ndarray) -> TrainingSet:
-    """Scale drawings to [-1, 1] and precompute each sketch's distance map (masks are then cheap)."""
+    """Scale drawings to [-1, 1]; precompute each sketch's distance map (so masks are cheap)."""
     images = drawings.astype(np.float32) / 127.5 - 1.0
     distances = np.stack(
         [squared_distance_to_ink(ink_of(sketch.astype(np.float32) / 255.0)) for sketch in sketches]
@@ -59,7 +59,7 @@ def prepare_training_set(drawings: np.ndarray, sketches: np.ndarray) -> Training
 def make_batch(
     data: TrainingSet, config: ModelConfig, constant: np.ndarray, rng: np.random.Generator
 ) -> Batch:
-    """Draw a batch the paper's way: random radius, random level, constant noise outside the mask."""
+    """A batch the paper's way: random radius, random level, constant noise outside the mask."""
     recipe = config.train
     batch_size = recipe.batch_size
     index = rng.integers(len(data.images), size=batch_size)
@@ -122,7 +122,9 @@ class Trainer:
             # L2, not L1: L1's per-pixel median on line art is the white page (blank outputs).
             loss = tf.reduce_mean(tf.square(pred_images - targets))
         gradients = tape.gradient(loss, self.network.trainable_variables)
-        self.optimizer.apply_gradients(zip(gradients, self.network.trainable_variables))
+        self.optimizer.apply_gradients(
+            zip(gradients, self.network.trainable_variables, strict=True)
+        )
         for weight, ema_weight in zip(self.network.weights, self.ema_network.weights, strict=True):
             ema_weight.assign(ema_decay * ema_weight + (1 - ema_decay) * weight)
         return loss

@@ -1,4 +1,4 @@
-"""A model folder: `model.weights.h5` (the EMA network) + `config.json` (config, provenance, sha256)."""
+"""A model folder: `model.weights.h5` (EMA network) + `config.json` (config, provenance, sha256)."""
 
 from __future__ import annotations
 
