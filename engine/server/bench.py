@@ -68,6 +68,8 @@ def bench_server(engine: GenerateEngine, request: GenerateRequest, repeats: int)
         "variants": request.count,
         "bare_seconds": bare_s,
         "server_seconds": server_s,
+        # Noise can make this negative when the model time dominates; the fraction clamps at 0.
+        "overhead_seconds": server_s - bare_s,
         # Share of the served time spent outside the model: HTTP, JSON, PNG, base64, queue.
         "overhead_fraction": max(0.0, (server_s - bare_s) / server_s) if server_s else 0.0,
         "idle_rss_mb": idle_rss,

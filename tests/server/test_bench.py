@@ -15,6 +15,7 @@ def test_bench_server_reports_times_overhead_and_memory():
         "variants",
         "bare_seconds",
         "server_seconds",
+        "overhead_seconds",
         "overhead_fraction",
         "idle_rss_mb",
     }

@@ -22,11 +22,19 @@ REPO = Path(__file__).resolve().parents[2]
 READY = re.compile(r"^ENGINE_READY http://127\.0\.0\.1:(\d+)$")
 START_TIMEOUT = 240.0  # seconds for TensorFlow and the model to load on a busy machine
 
-needs_engine = pytest.mark.skipif(
-    importlib.util.find_spec("engine.pipeline") is None
-    or not (DEFAULT_MODEL_DIR / "config.json").is_file(),
-    reason="needs engine/pipeline.py and the shipped weights",
-)
+
+@pytest.fixture
+def model_dir(request) -> Path:
+    """A model folder to serve: the tiny test model, else the shipped weights."""
+    if importlib.util.find_spec("engine.pipeline") is None:
+        pytest.skip("needs engine/pipeline.py")
+    try:
+        return request.getfixturevalue("tiny_model_dir")
+    except pytest.FixtureLookupError:
+        pass
+    if not (DEFAULT_MODEL_DIR / "config.json").is_file():
+        pytest.skip("needs the tiny_model_dir fixture or the shipped weights")
+    return DEFAULT_MODEL_DIR
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -104,15 +112,15 @@ def test_remote_host_needs_an_explicit_flag(tmp_path):
     assert result.stdout == ""
 
 
-@needs_engine
-def test_serve_ready_line_sigkill_restart_and_sigterm(tmp_path):
+def test_serve_ready_line_sigkill_restart_and_sigterm(tmp_path, model_dir):
     token_file = tmp_path / "token"
-    first = _serve(tmp_path, "--port", "0", "--token-file", str(token_file))
+    options = ("--token-file", str(token_file), "--model", str(model_dir))
+    first = _serve(tmp_path, "--port", "0", *options)
     try:
         port = _ready_port(first, tmp_path)
         client = Client(f"http://127.0.0.1:{port}", token_file.read_text().strip())
         health = client.request("GET", "/v1/health")
-        assert health.status == 200 and health.json()["model"]["selected"] == "default"
+        assert health.status == 200 and health.json()["model"]["selected"] == model_dir.name
         job_id = client.submit(sketch(1, 16, 16), count=1, steps=2)
         assert client.wait(job_id)["state"] == "done"
         first.send_signal(signal.SIGKILL)
@@ -120,7 +128,7 @@ def test_serve_ready_line_sigkill_restart_and_sigterm(tmp_path):
     finally:
         _stop(first)
     # Same port and token file again: no stale lock, socket or token in the way.
-    second = _serve(tmp_path, "--port", str(port), "--token-file", str(token_file))
+    second = _serve(tmp_path, "--port", str(port), *options)
     try:
         assert _ready_port(second, tmp_path) == port
         assert client.request("GET", "/v1/health").status == 200
