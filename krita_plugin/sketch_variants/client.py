@@ -105,6 +105,9 @@ class EngineClient(QObject):
         self._network = QNetworkAccessManager(self)
         self.url = ""
         self.token = ""
+        # Replies in flight. Without a reference from here a reply's wrapper can be collected
+        # with its callbacks as a reference cycle, and the request then silently never finishes.
+        self._in_flight: set[QNetworkReply] = set()
 
     def configure(self, url: str, token: str) -> None:
         """Point the client at an engine."""
@@ -140,7 +143,10 @@ class EngineClient(QObject):
         """GET /v1/jobs/{id}/events; on_end gets the final state and error text."""
         request = self._request(f"/v1/jobs/{job_id}/events", timeout=False)
         request.setRawHeader(b"Accept", b"text/event-stream")
-        return EventStream(self._network.get(request), on_progress, on_end, on_error)
+        reply = self._network.get(request)
+        self._in_flight.add(reply)
+        reply.finished.connect(lambda: self._in_flight.discard(reply))
+        return EventStream(reply, on_progress, on_end, on_error)
 
     def result(
         self, job_id: str, on_ok: Callable[[list[Variant]], None], on_error: OnError
@@ -161,7 +167,13 @@ class EngineClient(QObject):
     def cancel(self, job_id: str) -> None:
         """DELETE /v1/jobs/{id}; fire and forget, since the event stream reports the outcome."""
         reply = self._network.deleteResource(self._request(f"/v1/jobs/{job_id}"))
-        reply.finished.connect(reply.deleteLater)
+        self._in_flight.add(reply)
+
+        def finished() -> None:
+            self._in_flight.discard(reply)
+            reply.deleteLater()
+
+        reply.finished.connect(finished)
 
     def _request(self, path: str, timeout: bool = True) -> QNetworkRequest:
         request = QNetworkRequest(QUrl(self.url + path))
@@ -173,7 +185,10 @@ class EngineClient(QObject):
     def _on_json(
         self, reply: QNetworkReply, on_ok: Callable[[dict[str, Any]], None], on_error: OnError
     ) -> None:
+        self._in_flight.add(reply)
+
         def finished() -> None:
+            self._in_flight.discard(reply)
             reply.deleteLater()
             failure = _failure(reply)
             if failure is not None:
