@@ -245,10 +245,24 @@ def _read_manifest(where: Locations) -> dict | None:
     return json.loads(where.manifest.read_text(encoding="utf-8"))
 
 
+def _missing_dirs(targets: list[Path]) -> list[Path]:
+    """The folders (and parents) among targets that do not exist yet, deepest first."""
+    missing: set[Path] = set()
+    for target in targets:
+        for folder in (target, *target.parents):
+            if folder.exists():
+                break
+            missing.add(folder)
+    return sorted(missing, key=lambda folder: len(folder.parts), reverse=True)
+
+
 def install(where: Locations, with_engine: bool, pip_args: list[str], repo: Path = ROOT) -> None:
     """Install (or refresh) the engine and the plugin, and enable the plugin."""
     old = _read_manifest(where) or {}
-    created_app_dir = old.get("created_app_dir", not where.app_dir.exists())
+    folders = [where.app_dir, where.krita_dir / "pykrita", where.krita_dir / "actions"]
+    folders.append(where.kritarc.parent)
+    # Only the first install knows which folders were there before; a refresh keeps that record.
+    created_dirs = old.get("created_dirs", [str(d) for d in _missing_dirs(folders)])
     where.app_dir.mkdir(parents=True, exist_ok=True)
     name = plugin_name(repo / "krita_plugin")
     paths = [str(p) for p in install_plugin(where, repo / "krita_plugin")]
@@ -264,7 +278,7 @@ def install(where: Locations, with_engine: bool, pip_args: list[str], repo: Path
         "engine": engine,
         "kritarc": str(where.kritarc),
         "kritarc_previous": previous,
-        "created_app_dir": created_app_dir,
+        "created_dirs": created_dirs,
     }
     _write_atomic(where.manifest, json.dumps(manifest, indent=2) + "\n")
     print(f"plugin installed in {where.krita_dir / 'pykrita'} and enabled in {where.kritarc}")
@@ -289,13 +303,11 @@ def uninstall(where: Locations) -> None:
             item.unlink()
     restore_kritarc(where, manifest["plugin"], manifest["kritarc_previous"])
     where.manifest.unlink()
-    # The data folder may also hold user-trained models and job files: remove it only when empty.
-    if (
-        manifest.get("created_app_dir")
-        and where.app_dir.is_dir()
-        and not any(where.app_dir.iterdir())
-    ):
-        where.app_dir.rmdir()
+    # Folders install created go too, but only when empty: the engine's data folder may also hold
+    # user-trained models, and Krita's folders other plugins' files.
+    for folder in map(Path, manifest.get("created_dirs", [])):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     print("Sketch Variants uninstalled; restart Krita. Trained models and tokens were kept.")
 
 

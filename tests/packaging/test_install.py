@@ -27,12 +27,11 @@ State=AAAA/wAAAAD9==
 """
 
 
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under root with its bytes, to compare trees before and after."""
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    """Every file (with its bytes) and folder under root, to compare trees before and after."""
     return {
-        str(path.relative_to(root)): path.read_bytes()
+        str(path.relative_to(root)): path.read_bytes() if path.is_file() else None
         for path in sorted(root.rglob("*"))
-        if path.is_file()
     }
 
 
@@ -101,8 +100,6 @@ def test_install_plugin_into_temporary_home(home: Path) -> None:
 
     run_installer(home, "uninstall")
     assert snapshot(home) == before
-    assert not (home / ".local" / "share" / "sketch-variants").exists()
-    assert not (krita / "actions").exists() or not any((krita / "actions").iterdir())
 
 
 def test_uninstall_restores_a_previous_setting(home: Path) -> None:
@@ -124,6 +121,7 @@ def test_install_without_kritarc_and_uninstall_removes_it(tmp_path: Path) -> Non
     assert kritarc.read_text() == "[python]\nenable_sketch_variants=true\n"
     run_installer(tmp_path, "uninstall")
     assert not kritarc.exists()
+    assert not list(tmp_path.iterdir())
 
 
 def test_uninstall_keeps_user_models(home: Path) -> None:
