@@ -1,0 +1,125 @@
+"""Benchmark figures: latency of 8 variants, GFLOP, achieved vs peak GFLOP/s, training speed."""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from engine.request import DEFAULT_STEPS, GenerateRequest
+
+
+def model_gflop(network) -> float:
+    """Multiply-adds x 2 of one image through the network's convolutions, in GFLOP."""
+    flops = 0
+    for layer in network.layers:
+        if isinstance(layer, layers.Conv2DTranspose):
+            _, height, width, _ = layer.input.shape
+            flops += 2 * height * width * np.prod(layer.kernel.shape)
+        elif isinstance(layer, layers.Conv2D):
+            _, height, width, _ = layer.output.shape
+            flops += 2 * height * width * np.prod(layer.kernel.shape)
+    return float(flops) / 1e9
+
+
+def matmul_peak_gflops(dtype=tf.float32, size: int = 2048, repeats: int = 10) -> float:
+    """Best achieved GFLOP/s of a square matrix multiply in TensorFlow on this machine."""
+    a = tf.random.normal((size, size), dtype=tf.float32)
+    a = tf.cast(a, dtype)
+    multiply = tf.function(lambda x: tf.matmul(x, x))
+    multiply(a).numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        multiply(a).numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+def timed(function: Callable[[], object], repeats: int) -> list[float]:
+    """Wall seconds of each of `repeats` calls."""
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def example_request(size: int = 256, count: int = 8) -> GenerateRequest:
+    """A ring-and-lid sketch like an eye, at the default settings."""
+    sketch = np.zeros((size, size, 4), np.uint8)
+    ys, xs = np.mgrid[:size, :size]
+    centre = size / 2
+    ring = np.abs(np.hypot(xs - centre, ys - centre) - size / 6) < 2
+    lid = (np.abs(ys - (centre - size / 5 + ((xs - centre) / size) ** 2 * size)) < 2) & (
+        np.abs(xs - centre) < size / 3
+    )
+    sketch[ring | lid] = (30, 30, 30, 255)
+    return GenerateRequest(sketch=sketch, count=count, steps=DEFAULT_STEPS)
+
+
+def training_images_per_second(engine, steps: int = 5) -> float:
+    """Training throughput of this model's recipe and size, on procedural eyes."""
+    from engine.data.procedural import TRAIN_SEED, make_eyes
+    from engine.train import Trainer, prepare_training_set
+
+    drawings, sketches = make_eyes(64, TRAIN_SEED, engine.size)
+    trainer = Trainer(engine.config, prepare_training_set(drawings, sketches), out_dir=".")
+    trainer.run_step()  # traces the step
+    seconds = timed(trainer.run_step, steps)
+    return engine.config.train.batch_size / statistics.median(seconds)
+
+
+def run_bench(engine, repeats: int, report: Callable[[str], None] = print) -> dict:
+    """Measure and print every figure; returns them as a dictionary."""
+    request = example_request()
+    engine.generate(request)  # warm: traces the graph for this batch shape
+    latencies = timed(lambda: engine.generate(request), repeats)
+    latency = statistics.median(latencies)
+    gflop = model_gflop(engine.network)
+    achieved = gflop * request.count * request.steps / latency
+    peak = matmul_peak_gflops()
+    peak_bf16 = matmul_peak_gflops(tf.bfloat16)
+    figures = {
+        "device": engine.info["device"],
+        "parameters": engine.info["parameters"],
+        "variants": request.count,
+        "steps": request.steps,
+        "latency_s_median": latency,
+        "latency_s_min": min(latencies),
+        "model_gflop_per_image": gflop,
+        "achieved_gflops": achieved,
+        "matmul_peak_gflops_fp32": peak,
+        "matmul_peak_gflops_bf16": peak_bf16,
+        "achieved_over_peak": achieved / peak,
+    }
+    report(f"device {figures['device']}, {figures['parameters']:,} parameters")
+    report(
+        f"8 variants x {request.steps} levels: median {latency:.3f} s "
+        f"(min {min(latencies):.3f} s over {repeats} runs)"
+    )
+    report(f"model: {gflop:.3f} GFLOP per image per step; achieved {achieved:.1f} GFLOP/s")
+    report(
+        f"matmul peak: fp32 {peak:.1f} GFLOP/s, bf16 {peak_bf16:.1f} GFLOP/s; "
+        f"achieved/peak(fp32) = {achieved / peak:.2f}"
+    )
+    from engine.server.bench import bench_server
+
+    served = bench_server(engine, request, repeats)
+    figures["server"] = served
+    report(
+        f"server: {served['server_seconds']:.3f} s vs bare {served['bare_seconds']:.3f} s "
+        f"-> overhead {100 * served['overhead_fraction']:.1f}%; "
+        f"idle server RSS {served['idle_rss_mb']:.0f} MB"
+    )
+    figures["training_images_per_s"] = training_images_per_second(engine)
+    report(f"training: {figures['training_images_per_s']:.1f} images/s")
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report(f"peak memory (RSS): {figures['peak_rss_mb']:.0f} MB")
+    return figures

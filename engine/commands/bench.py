@@ -1,0 +1,18 @@
+"""`python -m engine bench`: speed and memory figures of the loaded model."""
+
+from __future__ import annotations
+
+import argparse
+
+from engine.errors import EngineError
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the model and print the benchmark's figures."""
+    if args.repeats < 1:
+        raise EngineError(f"--repeats must be at least 1, got {args.repeats}")
+    from engine.bench import run_bench
+    from engine.pipeline import Engine
+
+    run_bench(Engine.load(args.model), args.repeats)
+    return 0

@@ -1,0 +1,135 @@
+"""Evaluation metrics needing no download: stroke fidelity, retrieval, diversity, KID, memorisation.
+
+Images are (H, W, 3) float arrays in [0, 1] on white; ink masks are bool (H, W).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.masks import squared_distance_to_ink
+
+TOLERANCE_PX = 2.0  # a stroke counts as reproduced within this many pixels
+
+
+def chamfer(ink_a: np.ndarray, ink_b: np.ndarray) -> float:
+    """Symmetric mean distance between two sets of ink pixels (pixels); inf if one is empty."""
+    if not ink_a.any() or not ink_b.any():
+        return float("inf")
+    to_b = np.sqrt(squared_distance_to_ink(ink_b)[ink_a]).mean()
+    to_a = np.sqrt(squared_distance_to_ink(ink_a)[ink_b]).mean()
+    return float((to_a + to_b) / 2)
+
+
+def recall_precision(sketch_ink: np.ndarray, output_ink: np.ndarray) -> tuple[float, float]:
+    """Share of sketch strokes the output reproduces, and of output strokes on the sketch."""
+    if not output_ink.any():
+        return 0.0, 0.0
+    limit = TOLERANCE_PX**2
+    recall = float((squared_distance_to_ink(output_ink)[sketch_ink] <= limit).mean())
+    precision = float((squared_distance_to_ink(sketch_ink)[output_ink] <= limit).mean())
+    return recall, precision
+
+
+def retrieval_accuracy(output_inks: list[list[np.ndarray]], sketch_inks: list[np.ndarray]) -> float:
+    """Share of variants whose nearest sketch (by chamfer distance) is their own sketch."""
+    hits = total = 0
+    for own, variants in enumerate(output_inks):
+        for ink in variants:
+            distances = [chamfer(ink, sketch) for sketch in sketch_inks]
+            hits += int(np.argmin(distances) == own)
+            total += 1
+    return hits / total
+
+
+def _box_mean(image: np.ndarray, size: int = 7) -> np.ndarray:
+    # Mean over size x size windows ('valid' part), by cumulative sums along both axes.
+    summed = image.cumsum(0).cumsum(1)
+    summed = np.pad(summed, ((1, 0), (1, 0)) + ((0, 0),) * (image.ndim - 2))
+    window = (
+        summed[size:, size:]
+        - summed[:-size, size:]
+        - summed[size:, :-size]
+        + summed[:-size, :-size]
+    )
+    return window / (size * size)
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Structural similarity of two images (Wang et al. 2004) with a 7x7 box window."""
+    c1, c2 = 0.01**2, 0.03**2
+    mean_a, mean_b = _box_mean(a), _box_mean(b)
+    var_a = _box_mean(a * a) - mean_a**2
+    var_b = _box_mean(b * b) - mean_b**2
+    covariance = _box_mean(a * b) - mean_a * mean_b
+    numerator = (2 * mean_a * mean_b + c1) * (2 * covariance + c2)
+    denominator = (mean_a**2 + mean_b**2 + c1) * (var_a + var_b + c2)
+    return float((numerator / denominator).mean())
+
+
+def diversity(images: list[np.ndarray], region: np.ndarray) -> dict[str, float]:
+    """Mean pairwise L1 inside and outside `region`, and mean pairwise 1 - SSIM."""
+    inside, outside, dissimilarity = [], [], []
+    for i in range(len(images)):
+        for j in range(i + 1, len(images)):
+            difference = np.abs(images[i] - images[j]).mean(axis=-1)
+            inside.append(difference[region].mean() if region.any() else 0.0)
+            outside.append(difference[~region].mean() if (~region).any() else 0.0)
+            dissimilarity.append(1.0 - ssim(images[i], images[j]))
+    return {
+        "l1_inside": float(np.mean(inside)),
+        "l1_outside": float(np.mean(outside)),
+        "one_minus_ssim": float(np.mean(dissimilarity)),
+    }
+
+
+def detail(image: np.ndarray) -> float:
+    """Share of pixels that carry paint (differ from white): how much the picture has in it."""
+    return float(((1.0 - image.min(axis=-1)) > 0.25).mean())
+
+
+def features(images: np.ndarray) -> np.ndarray:
+    """Hand-made image features for KID: coarse colours, colour histogram, edge orientations."""
+    count = len(images)
+    coarse = images.reshape(count, 8, images.shape[1] // 8, 8, images.shape[2] // 8, 3).mean((2, 4))
+    histograms = np.stack(
+        [
+            np.histogram(images[i, ..., c], bins=8, range=(0, 1))[0]
+            for i in range(count)
+            for c in range(3)
+        ]
+    ).reshape(count, 24) / (images.shape[1] * images.shape[2])
+    gray = images.mean(-1)
+    gy, gx = np.gradient(gray, axis=(1, 2))
+    magnitude = np.hypot(gx, gy)
+    bins = ((np.arctan2(gy, gx) + np.pi) / (2 * np.pi) * 8).astype(int) % 8
+    cells = images.shape[1] // 4
+    orientation = np.zeros((count, 4, 4, 8))
+    for b in range(8):
+        weighted = np.where(bins == b, magnitude, 0.0)
+        orientation[..., b] = weighted.reshape(count, 4, cells, 4, cells).sum((2, 4))
+    return np.concatenate(
+        [coarse.reshape(count, -1), histograms, orientation.reshape(count, -1) / cells], axis=1
+    )
+
+
+def kid(real: np.ndarray, fake: np.ndarray) -> float:
+    """KID: unbiased MMD^2 with a cubic polynomial kernel (Binkowski et al. 2018) on features."""
+    dims = real.shape[1]
+
+    def kernel(x, y):
+        return (x @ y.T / dims + 1.0) ** 3
+
+    m, n = len(real), len(fake)
+    k_rr, k_ff, k_rf = kernel(real, real), kernel(fake, fake), kernel(real, fake)
+    term_rr = (k_rr.sum() - np.trace(k_rr)) / (m * (m - 1))
+    term_ff = (k_ff.sum() - np.trace(k_ff)) / (n * (n - 1))
+    return float(term_rr + term_ff - 2 * k_rf.mean())
+
+
+def nearest_distances(images: np.ndarray, references: np.ndarray) -> np.ndarray:
+    """Root-mean-square pixel distance from each image to its nearest reference image."""
+    a = images.reshape(len(images), -1).astype(np.float64)
+    b = references.reshape(len(references), -1).astype(np.float64)
+    squared = (a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2 * a @ b.T
+    return np.sqrt(np.maximum(squared.min(axis=1), 0.0) / a.shape[1])

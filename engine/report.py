@@ -1,0 +1,105 @@
+"""Writing evaluation results: a markdown table, a picture grid and the radius-sweep plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+COLUMNS = [
+    ("retrieval", "retrieval ↑", "{:.2f}"),
+    ("chamfer_px", "chamfer px ↓", "{:.2f}"),
+    ("recall", "recall@2 ↑", "{:.2f}"),
+    ("precision", "precision@2", "{:.2f}"),
+    ("one_minus_ssim", "1-SSIM (diversity)", "{:.3f}"),
+    ("l1_inside", "L1 in band", "{:.3f}"),
+    ("l1_outside", "L1 outside", "{:.3f}"),
+    ("detail", "detail", "{:.3f}"),
+    ("kid_x1000", "KID×1000 ↓", "{:.1f}"),
+    ("nearest_train_rms", "nearest train RMS", "{:.3f}"),
+]
+
+
+def write_markdown(results: dict, path: Path) -> None:
+    """The results table and the claims, as markdown."""
+    lines = [
+        f"{results['sketches']} held-out sketches x {results['variants_per_sketch']} variants. "
+        f"Retrieval chance = {results['chance_retrieval']:.2f}; KID×1000 real-vs-real floor = "
+        f"{results['kid_floor_x1000']:.1f}; held-out drawings' nearest-train RMS = "
+        f"{results['real_nearest_train_rms']:.3f}; sketch detail = {results['sketch_detail']:.3f}.",
+        "",
+        "| condition | " + " | ".join(title for _, title, _ in COLUMNS) + " |",
+        "|---" * (len(COLUMNS) + 1) + "|",
+    ]
+    for row in results["rows"]:
+        cells = [fmt.format(row[key]) for key, _, fmt in COLUMNS]
+        lines.append(f"| {row['label']} | " + " | ".join(cells) + " |")
+    lines += ["", "| paper's claim | holds here | figures |", "|---|---|---|"]
+    for name, claim in results["claims"].items():
+        lines.append(f"| {name} | {'yes' if claim['holds'] else 'no'} | {claim['figures']} |")
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def _tile(image: np.ndarray, scale: int) -> Image.Image:
+    tile = Image.fromarray((np.clip(image, 0, 1) * 255).round().astype(np.uint8), "RGB")
+    return tile.resize((tile.width * scale, tile.height * scale), Image.Resampling.NEAREST)
+
+
+def write_grid(sketches: np.ndarray, examples: dict, path: Path, scale: int = 2) -> None:
+    """Rows: conditions; columns: the sketch, then its variants (in the sketch's frame)."""
+    size = sketches.shape[1] * scale
+    label_width, gap = 190, 12
+    variants = next(iter(examples.values())).shape[1]
+    columns = 1 + variants
+    block_height = len(examples) * (size + 2)
+    canvas = Image.new(
+        "RGB",
+        (label_width + columns * (size + 2), 20 + len(sketches) * (block_height + gap)),
+        "white",
+    )
+    draw = ImageDraw.Draw(canvas)
+    draw.text((label_width, 4), "sketch | variants (seed 0, 1, ...)", fill="black")
+    for s in range(len(sketches)):
+        top = 20 + s * (block_height + gap)
+        for r, (label, outputs) in enumerate(examples.items()):
+            y = top + r * (size + 2)
+            draw.text((4, y + size // 2 - 6), label, fill="black")
+            canvas.paste(_tile(sketches[s], scale), (label_width, y))
+            for v in range(variants):
+                canvas.paste(_tile(outputs[s, v], scale), (label_width + (1 + v) * (size + 2), y))
+    canvas.save(path)
+
+
+def write_sweep_plot(results: dict, path: Path) -> None:
+    """Retrieval, recall, diversity and detail against the mask radius, as a PNG line chart."""
+    rows = [row for row in results["rows"] if row["mode"] == "mask" and not row["baseline"]]
+    rows.sort(key=lambda row: row["radius"])
+    radii = [row["radius"] for row in rows]
+    series = [
+        ("retrieval", (200, 30, 30)),
+        ("recall", (30, 120, 200)),
+        ("one_minus_ssim", (30, 160, 60)),
+        ("detail", (150, 80, 180)),
+    ]
+    width, height, margin = 640, 400, 50
+    canvas = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle([margin, margin, width - margin, height - margin], outline="black")
+
+    def point(radius: float, value: float) -> tuple[float, float]:
+        x = margin + (radius - radii[0]) / max(radii[-1] - radii[0], 1) * (width - 2 * margin)
+        return x, height - margin - value * (height - 2 * margin)
+
+    for radius in radii:
+        x, _ = point(radius, 0)
+        draw.text((x - 4, height - margin + 6), str(radius), fill="black")
+    for tick in (0.0, 0.5, 1.0):
+        _, y = point(radii[0], tick)
+        draw.text((10, y - 6), f"{tick:.1f}", fill="black")
+    draw.text((width // 2 - 60, height - 20), "mask radius (model px)", fill="black")
+    for index, (key, colour) in enumerate(series):
+        points = [point(row["radius"], min(max(row[key], 0.0), 1.0)) for row in rows]
+        draw.line(points, fill=colour, width=2)
+        draw.text((margin + 10 + index * 140, 15), key, fill=colour)
+    canvas.save(path)
