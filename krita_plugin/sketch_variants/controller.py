@@ -6,6 +6,7 @@ import random
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from PyQt5.QtCore import QObject, pyqtSignal
 
@@ -233,12 +234,20 @@ class Controller(QObject):
             self._start_process()
             return
         self._set_unreachable(failure)
+        self._drop_queue()
+
+    def _drop_queue(self) -> None:
         if self._queue:
             self._queue.clear()
             self._update(busy=False, jobs_left=0)
 
     def _start_process(self) -> None:
         argv, cwd = settings_module.engine_command(self.settings)
+        if not argv or ("/" in argv[0] and not Path(argv[0]).exists()):
+            # The usual first-run case: nothing installed yet, so say how to install it.
+            self._set_unreachable(Failure(UNREACHABLE, f"no engine at {argv[0] if argv else '?'}"))
+            self._drop_queue()
+            return
         self._connecting = True
         self._update(
             status="starting", reason="loading the model", message="Starting the engine..."

@@ -13,6 +13,7 @@ from sketch_variants.adapter import KritaHost
 from sketch_variants.controller import Controller
 from sketch_variants.settings import token_file
 
+NOT_RUNNING = "Engine not running: click Start, or run `make install`"
 FAKE_ENGINE_MAIN = Path(__file__).resolve().parent / "fake_engine_main.py"
 
 
@@ -173,8 +174,10 @@ def test_engine_down_and_no_engine_installed_says_click_start_or_install(
     document, _ = sketch_document(krita)
     controller.generate_active()
     wait_for(lambda: controller.state.status == "not reachable")
-    assert "does not exist" in controller.state.reason
-    assert "run `make install`" in controller.state.message
+    assert controller.state.reason == "no engine at /not/installed/python"
+    assert controller.state.message.startswith(
+        "Engine not running: click Start, or run `make install`"
+    )
     assert not controller.state.busy and _groups(document) == []
 
 

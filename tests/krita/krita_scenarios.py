@@ -1,0 +1,237 @@
+"""Scenarios run INSIDE real Krita by `kritarunner -s krita_scenarios -f main`; facts go to a JSON
+file ($SV_RESULTS) that the pytest side asserts on."""
+
+import hashlib
+import json
+import os
+import sys
+import time
+import traceback
+from dataclasses import replace
+
+from krita import Krita, Selection
+from PyQt5.QtCore import QEventLoop, QItemSelectionModel, QTimer
+from PyQt5.QtWidgets import QAbstractItemView, QDockWidget
+
+sys.path.insert(0, os.environ["SV_PYKRITA"])
+
+import sketch_variants  # noqa: E402  (the installed plugin; it registers itself like at startup)
+from sketch_variants.adapter import KritaHost  # noqa: E402
+from sketch_variants.controller import Controller  # noqa: E402
+
+JOB_TIMEOUT = float(os.environ.get("SV_JOB_TIMEOUT", "240"))
+
+
+def wait(predicate, timeout):
+    """Run Krita's event loop until predicate() holds or `timeout` s pass; return predicate()."""
+    deadline = time.monotonic() + timeout
+    loop = QEventLoop()
+    while not predicate() and time.monotonic() < deadline:
+        QTimer.singleShot(20, loop.quit)
+        loop.exec_()
+    return predicate()
+
+
+def draw_ring(document, name, cx, cy, radius):
+    """A paint layer with a dark 3 px ring, written as BGRA pixels."""
+    node = document.createNode(name, "paintlayer")
+    document.rootNode().addChildNode(node, None)
+    size = 2 * radius + 8
+    left, top = cx - size // 2, cy - size // 2
+    pixels = bytearray(size * size * 4)
+    for y in range(size):
+        for x in range(size):
+            distance = ((x - size / 2) ** 2 + (y - size / 2) ** 2) ** 0.5
+            if abs(distance - radius) < 1.5:
+                pixels[(y * size + x) * 4 : (y * size + x) * 4 + 4] = bytes([30, 20, 10, 255])
+    node.setPixelData(bytes(pixels), left, top, size, size)
+    return node
+
+
+def digest(node):
+    """A hash of all of a layer's pixels, to prove it was not modified."""
+    return hashlib.sha256(bytes(node.pixelData(0, 0, 400, 300))).hexdigest()
+
+
+def describe(document, source):
+    """The layer stack around `source` and the variants' pixels over its region."""
+    parent = source.parentNode()
+    siblings = parent.childNodes()
+    index = [n.uniqueId() for n in siblings].index(source.uniqueId())
+    above = siblings[index + 1] if index + 1 < len(siblings) else None
+    box = source.bounds()
+    facts = {
+        "stack": [n.name() for n in siblings],
+        "above_type": above.type() if above else None,
+        "above_name": above.name() if above else None,
+        "source_box": [box.x(), box.y(), box.width(), box.height()],
+        "variants": [],
+    }
+    if above is not None and above.type() == "grouplayer":
+        for layer in reversed(above.childNodes()):
+            data = bytes(layer.pixelData(box.x(), box.y(), box.width(), box.height()))
+            bounds = layer.bounds()
+            facts["variants"].append(
+                {
+                    "name": layer.name(),
+                    "type": layer.type(),
+                    "visible": layer.visible(),
+                    "opaque_pixels_over_source": sum(1 for a in data[3::4] if a),
+                    "bounds": [bounds.x(), bounds.y(), bounds.width(), bounds.height()],
+                }
+            )
+    return facts
+
+
+def new_document(name):
+    """A 400x300 RGBA document shown in a window, so it is the active document with a view."""
+    app = Krita.instance()
+    document = app.createDocument(400, 300, name, "RGBA", "U8", "", 72.0)
+    window = app.activeWindow() or app.openWindow()
+    window.qwindow().show()
+    window.addView(document)
+    return document, window
+
+
+def select_in_layers_docker(window, names):
+    """Select layers by name in the Layers docker, as an artist does with Ctrl+click."""
+    dock = next(
+        d for d in window.qwindow().findChildren(QDockWidget) if d.objectName() == "KisLayerBox"
+    )
+    tree = dock.findChild(QAbstractItemView)
+    model = tree.model()
+    chosen = []
+
+    def visit(parent):
+        for row in range(model.rowCount(parent)):
+            index = model.index(row, 0, parent)
+            if model.data(index) in names:
+                chosen.append(index)
+            visit(index)
+
+    visit(tree.rootIndex())
+    selection = tree.selectionModel()
+    flags = QItemSelectionModel.Select | QItemSelectionModel.Rows
+    selection.clearSelection()
+    for index in chosen:
+        selection.select(index, flags)
+    return len(chosen)
+
+
+def scenario_generate(controller):
+    """Generate on the active layer: a group of variants above it, the sketch unchanged."""
+    document, _ = new_document("generate")
+    sketch = draw_ring(document, "eye sketch", 120, 110, 30)
+    document.setActiveNode(sketch)
+    wait(
+        lambda: document.activeNode() is not None and document.activeNode().name() == "eye sketch",
+        5,
+    )
+    before = digest(sketch)
+    controller.generate_active()
+    wait(lambda: not controller.state.busy, JOB_TIMEOUT)
+    facts = describe(document, sketch)
+    facts.update(sketch_unchanged=digest(sketch) == before, message=controller.state.message)
+    facts["thumbnails"] = len(controller.state.thumbnails)
+    return facts
+
+
+def scenario_fill_selected(controller):
+    """Fill two layers selected in the Layers docker: each gets its own group above it."""
+    document, window = new_document("fill")
+    first = draw_ring(document, "left sketch", 90, 150, 25)
+    second = draw_ring(document, "right sketch", 300, 150, 35)
+    document.setActiveNode(second)
+    wait(lambda: False, 1)  # let the Layers docker catch up with the new layers
+    selected_rows = select_in_layers_docker(window, {"left sketch", "right sketch"})
+    wait(lambda: len(window.activeView().selectedNodes()) == 2, 5)
+    selected = [n.name() for n in window.activeView().selectedNodes()]
+    before = (digest(first), digest(second))
+    controller.fill_selected()
+    wait(lambda: not controller.state.busy, 2 * JOB_TIMEOUT)
+    return {
+        "selected_rows": selected_rows,
+        "selected": selected,
+        "left": describe(document, first),
+        "right": describe(document, second),
+        "unchanged": (digest(first), digest(second)) == before,
+        "message": controller.state.message,
+    }
+
+
+def scenario_engine_down(controller):
+    """Nothing answers and no engine is installed: the artist is told what to do."""
+    document, _ = new_document("down")
+    sketch = draw_ring(document, "lonely sketch", 100, 100, 20)
+    document.setActiveNode(sketch)
+    controller.update_settings(
+        replace(
+            controller.settings,
+            server_url="http://127.0.0.1:9",  # the discard port: nothing listens there
+            engine_command="/nonexistent/sketch-variants/python -m engine serve --port 0",
+        )
+    )
+    controller.generate_active()
+    wait(lambda: not controller.state.busy, 30)
+    return {
+        "status": controller.state.status,
+        "message": controller.state.message,
+        "busy": controller.state.busy,
+        "stack": [n.name() for n in document.rootNode().childNodes()],
+    }
+
+
+def scenario_refusals(controller):
+    """A group, an empty layer and a 16-bit image get messages, not tracebacks."""
+    document, _ = new_document("refusals")
+    group = document.createGroupLayer("a group")
+    document.rootNode().addChildNode(group, None)
+    empty = document.createNode("empty layer", "paintlayer")
+    document.rootNode().addChildNode(empty, None)
+    messages = []
+    for node in (group, empty):
+        document.setActiveNode(node)
+        wait(lambda n=node: document.activeNode().name() == n.name(), 5)
+        controller.generate_active()
+        messages.append(controller.state.message)
+    deep = Krita.instance().createDocument(64, 64, "deep", "RGBA", "U16", "", 72.0)
+    layer = deep.createNode("deep sketch", "paintlayer")
+    deep.rootNode().addChildNode(layer, None)
+    from sketch_variants.adapter import read_sketch
+
+    messages.append(read_sketch(deep, layer))
+    selection = Selection()
+    selection.select(10, 10, 20, 20, 255)
+    document.setSelection(selection)
+    messages.append(read_sketch(document, empty))
+    return {"messages": messages}
+
+
+SCENARIOS = {
+    "generate": scenario_generate,
+    "fill_selected": scenario_fill_selected,
+    "refusals": scenario_refusals,
+    "engine_down": scenario_engine_down,  # last: it changes the controller's settings
+}
+
+
+def main(*_args):
+    """Run the scenarios named in $SV_SCENARIOS (all by default) and write their facts."""
+    results = {"registered": hasattr(sketch_variants, "CONTROLLER")}
+    # kritarunner keeps its settings in kritarunnerrc, not kritarc: put the engine's address there
+    # through the same Krita settings API the plugin reads them with.
+    for key in ("server_url", "token", "count", "steps", "radius"):
+        Krita.instance().writeSetting("sketch_variants", key, os.environ["SV_" + key.upper()])
+    controller = Controller(KritaHost())
+    results["settings_url"] = controller.settings.server_url
+    names = os.environ.get("SV_SCENARIOS", ",".join(SCENARIOS)).split(",")
+    for name in names:
+        started = time.monotonic()
+        try:
+            results[name] = SCENARIOS[name](controller)
+        except Exception:  # report, so pytest shows what went wrong inside Krita
+            results[name] = {"error": traceback.format_exc()}
+        results[name]["seconds"] = round(time.monotonic() - started, 1)
+        with open(os.environ["SV_RESULTS"], "w") as out:
+            json.dump(results, out, indent=1)
+    controller.shutdown()

@@ -1,0 +1,104 @@
+"""The plugin in real Krita (kritarunner under Xvfb) with the real engine server: generate, fill
+two selected layers, refusals, engine down. One Krita run; each test checks one scenario's facts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from krita_harness import KritaHome, run_krita
+
+SCENARIOS = "generate,fill_selected,refusals,engine_down"
+COUNT = 2  # variants per sketch: enough to check numbering, cheap on a CPU
+
+
+@pytest.fixture(scope="module")
+def facts(krita_home: KritaHome, engine: Any, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Run every scenario inside one kritarunner process and read what it observed."""
+    results = tmp_path_factory.mktemp("kritarunner") / "results.json"
+    run = run_krita(
+        krita_home,
+        ["kritarunner", "-s", "krita_scenarios", "-f", "main"],
+        timeout=420,
+        log_name="kritarunner.log",
+        SV_RESULTS=str(results),
+        SV_SCENARIOS=SCENARIOS,
+        SV_SERVER_URL=engine.url,
+        SV_TOKEN=engine.token,
+        SV_COUNT=str(COUNT),
+        SV_STEPS="4",
+        SV_RADIUS="3",
+    )
+    assert results.exists(), f"kritarunner wrote no results:\n{run.stderr[-3000:]}"
+    data = json.loads(results.read_text())
+    for name in SCENARIOS.split(","):
+        assert "error" not in data.get(name, {}), data.get(name, {}).get("error")
+    return data
+
+
+def _check_variants(layer: dict, name: str) -> None:
+    assert layer["above_type"] == "grouplayer"
+    assert layer["above_name"] == f"{name} - variants"
+    variants = layer["variants"]
+    assert len(variants) == COUNT
+    for number, variant in enumerate(variants, start=1):
+        assert variant["name"].startswith(f"{name} - variant {number} (seed ")
+        assert variant["name"].endswith(", r 3)")
+        assert variant["type"] == "paintlayer"
+        assert variant["opaque_pixels_over_source"] > 0
+        # Placed over the sketch's region: the variant's pixels lie inside the sketch's box.
+        x, y, w, h = variant["bounds"]
+        sx, sy, sw, sh = layer["source_box"]
+        assert sx <= x and sy <= y and x + w <= sx + sw and y + h <= sy + sh
+    assert [v["visible"] for v in variants] == [True] + [False] * (COUNT - 1)
+
+
+def test_the_plugin_registers_itself_in_krita(facts: dict) -> None:
+    assert facts["registered"]
+
+
+def test_generate_puts_variants_in_a_group_above_the_sketch(facts: dict) -> None:
+    generate = facts["generate"]
+    assert generate["stack"] == ["Background", "eye sketch", "eye sketch - variants"]
+    _check_variants(generate, "eye sketch")
+    assert generate["sketch_unchanged"]
+    assert generate["message"] == f"{COUNT} variants of 'eye sketch' added."
+    assert generate["thumbnails"] == COUNT
+
+
+def test_fill_selected_gives_both_selected_layers_their_variants(facts: dict) -> None:
+    fill = facts["fill_selected"]
+    assert sorted(fill["selected"]) == ["left sketch", "right sketch"]
+    assert fill["left"]["stack"] == [
+        "Background",
+        "left sketch",
+        "left sketch - variants",
+        "right sketch",
+        "right sketch - variants",
+    ]
+    _check_variants(fill["left"], "left sketch")
+    _check_variants(fill["right"], "right sketch")
+    assert fill["unchanged"]
+
+
+def test_groups_empty_layers_and_16_bit_images_get_messages(facts: dict) -> None:
+    group, empty, deep, outside = facts["refusals"]["messages"]
+    assert group == "'a group' is a group: select the paint layer with the sketch inside it."
+    assert empty == "'empty layer' has nothing drawn: draw a sketch on it first."
+    assert "RGBA U16" in deep and "Image > Convert Image Color Space" in deep
+    assert "inside the selection" in outside
+
+
+def test_engine_down_tells_the_artist_what_to_do(facts: dict) -> None:
+    down = facts["engine_down"]
+    assert down["status"] == "not reachable" and not down["busy"]
+    assert down["message"].startswith("Engine not running: click Start, or run `make install`")
+    assert down["stack"] == ["Background", "lonely sketch"]
+
+
+def test_the_kritarunner_log_is_kept(facts: dict) -> None:
+    from krita_harness import ARTIFACTS
+
+    assert Path(ARTIFACTS / "kritarunner.log").exists()
