@@ -26,10 +26,10 @@ EXIT_USAGE = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; user errors print one line and return exit code 2."""
-    parser = _parser()
-    args = parser.parse_args(argv)
     # TensorFlow's C++ start-up chatter is noise to an artist reading the terminal.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
         return args.run(args)
     except EngineError as error:
