@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import EngineError
+from engine.framing import frame_sketch
 from engine.images import read_image, write_png
 from engine.request import GenerateRequest
 
@@ -31,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
         for path, sketch in sketches
     ]
     out_dirs = _output_folders(args.out, [path for path, _ in requests])
+    for _, request in requests:
+        frame_sketch(request.sketch)  # an empty sketch fails here, before the model loads
 
     from engine.pipeline import Engine  # TensorFlow loads only once the inputs are known good
 
