@@ -92,6 +92,7 @@ class Trainer:
         self.data = data
         self.out_dir = Path(out_dir)
         self.constant = constant_noise(config.noise, config.network.image_size)
+        keras.utils.set_random_seed(config.train.seed)  # the same initial weights for a seed
         self.network = build_network(config.network)
         self.ema_network = build_network(config.network)
         self.ema_network.set_weights(self.network.get_weights())
