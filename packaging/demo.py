@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import math
+import os
 import shlex
 import subprocess
 import sys
@@ -39,8 +40,15 @@ class EngineProcess:
     """The engine server as a child process, with its stdout drained on a thread."""
 
     def __init__(self, command: list[str]) -> None:
+        # TensorFlow's C++ start-up chatter would bury the demo's own messages.
+        env = {"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ}
         self.process = subprocess.Popen(
-            command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         self.url: str | None = None
         self._ready = threading.Event()
