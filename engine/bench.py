@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from engine.pipeline import DEFAULT_PRECISION
 from engine.request import DEFAULT_STEPS, GenerateRequest
 
 
@@ -76,17 +77,35 @@ def training_images_per_second(engine, steps: int = 5) -> float:
     return engine.config.train.batch_size / statistics.median(seconds)
 
 
-def run_bench(engine, repeats: int, report: Callable[[str], None] = print) -> dict:
-    """Measure and print every figure; returns them as a dictionary."""
+def run_bench(engines: dict, repeats: int, report: Callable[[str], None] = print) -> dict:
+    """Measure and print every figure for the engine of each precision; returns them."""
     request = example_request()
-    engine.generate(request)  # warm: traces the graph for this batch shape
-    latencies = timed(lambda: engine.generate(request), repeats)
-    latency = statistics.median(latencies)
+    medians = {}
+    for candidate in engines.values():
+        candidate.generate(request)  # warm: traces the graph for this batch shape
+    # Interleaved, so both precisions see the same machine load.
+    samples = {precision: [] for precision in engines}
+    for _ in range(repeats):
+        for precision, candidate in engines.items():
+            samples[precision] += timed(lambda c=candidate: c.generate(request), 1)
+    for precision, seconds in samples.items():
+        medians[precision] = statistics.median(seconds)
+        report(
+            f"{precision}: 8 variants x {request.steps} levels: median {medians[precision]:.3f} s "
+            f"(min {min(seconds):.3f} s over {repeats} runs)"
+        )
+    if len(medians) == 2:
+        report(f"bfloat16 / float32 latency ratio: {medians['bfloat16'] / medians['float32']:.2f}")
+    engine = engines[DEFAULT_PRECISION]
+    latencies = samples[DEFAULT_PRECISION]
+    latency = medians[DEFAULT_PRECISION]
     gflop = model_gflop(engine.network)
     achieved = gflop * request.count * request.steps / latency
     peak = matmul_peak_gflops()
     peak_bf16 = matmul_peak_gflops(tf.bfloat16)
     figures = {
+        "precision": DEFAULT_PRECISION,
+        "latency_s_by_precision": medians,
         "device": engine.info["device"],
         "parameters": engine.info["parameters"],
         "variants": request.count,
@@ -100,10 +119,7 @@ def run_bench(engine, repeats: int, report: Callable[[str], None] = print) -> di
         "achieved_over_peak": achieved / peak,
     }
     report(f"device {figures['device']}, {figures['parameters']:,} parameters")
-    report(
-        f"8 variants x {request.steps} levels: median {latency:.3f} s "
-        f"(min {min(latencies):.3f} s over {repeats} runs)"
-    )
+    report(f"default precision {DEFAULT_PRECISION}: median {latency:.3f} s for 8 variants")
     report(f"model: {gflop:.3f} GFLOP per image per step; achieved {achieved:.1f} GFLOP/s")
     report(
         f"matmul peak: fp32 {peak:.1f} GFLOP/s, bf16 {peak_bf16:.1f} GFLOP/s; "

@@ -123,6 +123,12 @@ def _parser() -> argparse.ArgumentParser:
         help="a model trained with --recipe full, for the inference-only mask",
     )
     evaluate.add_argument("--sketches", type=int, default=12, help="held-out sketches")
+    evaluate.add_argument(
+        "--precision",
+        choices=("float32", "bfloat16"),
+        default=None,
+        help="compute precision (default: the engine's)",
+    )
     evaluate.add_argument("--count", type=int, default=8, help="variants per sketch")
     evaluate.set_defaults(run=_run_command("engine.commands.evaluate"))
 

@@ -8,6 +8,9 @@ from keras import layers, ops
 
 from engine.config import NetworkConfig
 
+# Compute precisions: Keras dtype policy of each (weights stay float32 in both).
+PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+
 
 @keras.saving.register_keras_serializable(package="sketch_variants")
 class SinusoidalEmbedding(layers.Layer):
@@ -37,12 +40,24 @@ def _residual_block(x, width: int):
     return layers.Add()([x, residual])
 
 
-def build_network(config: NetworkConfig) -> keras.Model:
+def build_network(config: NetworkConfig, precision: str = "float32") -> keras.Model:
     """U-Net: (noisy images, mask, noise variances) -> predicted clean images.
 
     The mask channel tells the network where the random noise is (1) and where the constant
     background is (0), so it does not have to infer the border from noise statistics.
+    precision "bfloat16" computes in bfloat16 with float32 weights (same weight files).
     """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(PRECISIONS[precision])
+    try:
+        return _build_unet(config, precision)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _build_unet(config: NetworkConfig, precision: str) -> keras.Model:
     size = config.image_size
     noisy_images = keras.Input((size, size, 3), name="noisy_images")
     mask = keras.Input((size, size, 1), name="mask")
@@ -79,6 +94,8 @@ def build_network(config: NetworkConfig) -> keras.Model:
         kernel_initializer="zeros",
         name="pred_images",
     )(x)
+    if precision != "float32":
+        pred_images = layers.Activation("linear", dtype="float32")(pred_images)
     return keras.Model([noisy_images, mask, noise_variances], pred_images, name="unet")
 
 

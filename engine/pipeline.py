@@ -19,6 +19,9 @@ from engine.sampler import sample_ddim
 from engine.schedule import rates, sampling_times
 from engine.weights import load_model
 
+# Compute precision of generation, chosen by `python -m engine bench` and the evaluation.
+DEFAULT_PRECISION = "float32"
+
 
 def device_name() -> str:
     """ "CPU", or the name of the GPU TensorFlow will run the model on."""
@@ -46,10 +49,13 @@ class Engine:
         )
 
     @classmethod
-    def load(cls, model_dir: Path | None = None) -> Engine:
-        """Load a model folder (the shipped weights when None); EngineError if it is unusable."""
+    def load(cls, model_dir: Path | None = None, precision: str | None = None) -> Engine:
+        """Load a model folder (the shipped weights when None); EngineError if it is unusable.
+
+        precision: "float32" or "bfloat16"; None picks DEFAULT_PRECISION.
+        """
         model_dir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
-        network, config = load_model(model_dir)
+        network, config = load_model(model_dir, precision or DEFAULT_PRECISION)
         return cls(network, config, name=model_dir.name)
 
     @property

@@ -62,7 +62,7 @@ def read_model_document(model_dir: Path) -> dict[str, Any]:
     return document
 
 
-def load_model(model_dir: Path):
+def load_model(model_dir: Path, precision: str = "float32"):
     """Rebuild the network of a model folder and load its verified weights: (network, config)."""
     from engine.model import build_network  # TensorFlow only when a model is really loaded
 
@@ -75,7 +75,7 @@ def load_model(model_dir: Path):
     if expected != sha256_of(weights_path):
         raise EngineError(f"weights file {weights_path} is corrupted (sha256 does not match)")
     config = ModelConfig.from_dict(document["config"])
-    network = build_network(config.network)
+    network = build_network(config.network, precision)
     try:
         network.load_weights(weights_path)
     except (OSError, ValueError) as error:

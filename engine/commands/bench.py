@@ -12,7 +12,9 @@ def run(args: argparse.Namespace) -> int:
     if args.repeats < 1:
         raise EngineError(f"--repeats must be at least 1, got {args.repeats}")
     from engine.bench import run_bench
+    from engine.model import PRECISIONS
     from engine.pipeline import Engine
 
-    run_bench(Engine.load(args.model), args.repeats)
+    engines = {precision: Engine.load(args.model, precision) for precision in PRECISIONS}
+    run_bench(engines, args.repeats)
     return 0

@@ -14,8 +14,8 @@ def run(args: argparse.Namespace) -> int:
     from engine.evaluate import run_evaluation
     from engine.pipeline import Engine
 
-    engine = Engine.load(args.model)
-    baseline = Engine.load(args.baseline) if args.baseline is not None else None
+    engine = Engine.load(args.model, args.precision)
+    baseline = Engine.load(args.baseline, args.precision) if args.baseline is not None else None
     results = run_evaluation(engine, baseline, args.out, args.sketches, args.count)
     for name, claim in results["claims"].items():
         print(f"{name}: {'holds' if claim['holds'] else 'does not hold'} ({claim['figures']})")
