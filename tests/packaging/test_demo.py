@@ -8,10 +8,14 @@ import sys
 import textwrap
 from pathlib import Path
 
-import demo
 import numpy as np
 import pytest
 from PIL import Image
+
+# The packaging scripts are stand-alone scripts, not a package; no conftest.py here on purpose:
+# a second top-level `conftest` module would shadow tests/conftest.py for `from conftest import`.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "packaging"))
+import demo  # noqa: E402
 
 # A real EngineServer in its own process; only the model is replaced (it inverts the sketch),
 # so this tests the demo's process handling, token, HTTP polling and pictures in seconds.

@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import install
 import pytest
-from install import Locations, read_kritarc_key, set_kritarc_key
 
 ROOT = Path(__file__).resolve().parents[2]
+# The packaging scripts are stand-alone (stdlib only, run by the system python), not a package.
+sys.path.insert(0, str(ROOT / "packaging"))
+import install  # noqa: E402
+from install import Locations, read_kritarc_key, set_kritarc_key  # noqa: E402
+
 INSTALL_SCRIPT = ROOT / "packaging" / "install.py"
 
 KRITARC = """[General]
