@@ -1,0 +1,100 @@
+"""The extension wires actions, the docker and shutdown to one controller; the panel drives it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import fake_krita
+from plugin_helpers import Served, configure, sketch_document, wait_for
+from sketch_variants import extension
+from sketch_variants.actions import FILL_SELECTED, GENERATE
+from sketch_variants.model import UiState
+
+NO_DOCUMENT = "Open a document and select the layer with your sketch first."
+
+
+def test_register_adds_both_actions_to_tools_scripts_and_the_docker(
+    krita: fake_krita.Krita,
+) -> None:
+    controller = extension.register()
+    actions = krita.window.actions
+    assert set(actions) == {GENERATE, FILL_SELECTED}
+    assert {a.property("menu") for a in actions.values()} == {"tools/scripts"}
+    (factory,) = krita.factories
+    assert factory.docker_id == "sketch_variants_docker"
+    docker = factory.createDockWidget()
+    assert docker.windowTitle() == "Sketch Variants"
+    assert docker.panel.controller is controller
+
+
+def test_the_actions_call_the_same_code_as_the_buttons(krita: fake_krita.Krita) -> None:
+    controller = extension.register()
+    krita.window.actions[GENERATE].trigger()
+    assert (
+        controller.state.message == "Open a document and select the layer with your sketch first."
+    )
+    controller.state = UiState()
+    krita.window.actions[FILL_SELECTED].trigger()
+    assert controller.state.message.startswith("Open a document and select the layers")
+    controller.state = UiState()
+    docker = krita.factories[0].createDockWidget()
+    docker.panel.generate_button.click()
+    assert (
+        controller.state.message == "Open a document and select the layer with your sketch first."
+    )
+
+
+def test_the_panel_runs_a_job_and_shows_progress_and_thumbnails(
+    krita: fake_krita.Krita, served: Served
+) -> None:
+    configure(krita, server_url=served.url, token=served.token, count=2, steps=3)
+    controller = extension.register()
+    docker = krita.factories[0].createDockWidget()  # keep it: the panel lives inside it
+    panel = docker.panel
+    wait_for(lambda: controller.state.status == "connected")  # the docker checks at creation
+    assert panel.status.text() == f"Engine connected: {served.url}"
+    assert not panel.start_button.isEnabled() and not panel.cancel_button.isEnabled()
+    sketch_document(krita)
+    served.engine.release.clear()
+    panel.generate_button.click()
+    wait_for(served.engine.started.is_set)
+    wait_for(lambda: panel.cancel_button.isEnabled())
+    served.engine.release.set()
+    wait_for(lambda: not controller.state.busy)
+    assert panel.message.text() == "2 variants of 'eye sketch' added."
+    assert panel.thumbnails.count() == 2
+    assert panel.progress.format() == "idle"
+
+
+def test_changing_parameters_persists_them_in_kritas_settings(krita: fake_krita.Krita) -> None:
+    controller = extension.register()
+    docker = krita.factories[0].createDockWidget()  # keep it: the panel lives inside it
+    panel = docker.panel
+    panel.radius.setValue(9)
+    panel.mode.setCurrentText("sdedit")
+    panel.new_seed.setChecked(False)
+    panel.seed.setValue(1042)
+    assert krita.readSetting("sketch_variants", "radius", "") == "9"
+    assert krita.readSetting("sketch_variants", "mode", "") == "sdedit"
+    assert krita.readSetting("sketch_variants", "seed", "") == "1042"
+    assert panel.strength.isEnabled() and panel.seed.isEnabled()
+    assert controller.settings.params == replace(
+        controller.settings.params, radius=9, mode="sdedit", new_seed=False, seed=1042
+    )
+
+
+def test_quitting_krita_shuts_the_controller_down(krita: fake_krita.Krita) -> None:
+    controller = extension.register()
+    calls: list[bool] = []
+    controller.process.stop = lambda: calls.append(True)  # type: ignore[method-assign]
+    krita.notifier().applicationClosing.emit()
+    assert calls == [True]
+
+
+def test_no_document_then_unreachable_engine_leaves_start_enabled(krita: fake_krita.Krita) -> None:
+    controller = extension.register()
+    docker = krita.factories[0].createDockWidget()  # keep it: the panel lives inside it
+    panel = docker.panel
+    wait_for(lambda: controller.state.status == "not reachable")
+    assert panel.start_button.isEnabled()
+    assert panel.status.text().startswith("Engine not reachable")

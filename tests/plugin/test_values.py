@@ -1,0 +1,136 @@
+"""Plain-value modules: SSE parsing, pixel conversion and PNG, settings, naming, ready line."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sketch_variants import settings as settings_module
+from sketch_variants.engine_process import parse_ready_line
+from sketch_variants.model import Box, JobRequest, Params
+from sketch_variants.naming import group_name, variant_name
+from sketch_variants.pixels import decode_png_bgra, encode_png, is_transparent, swap_red_blue
+from sketch_variants.sse import SseEvent, SseParser
+
+STREAM = (
+    b": keep-alive\n\n"
+    b'event: progress\ndata: {"step": 1, "total": 4}\n\n'
+    b'event: progress\r\ndata: {"step": 2,\r\ndata:  "total": 4}\r\n\r\n'
+    b'event: state\ndata: {"state": "done"}\n\n'
+)
+EXPECTED = [
+    SseEvent("progress", '{"step": 1, "total": 4}'),
+    SseEvent("progress", '{"step": 2,\n "total": 4}'),
+    SseEvent("state", '{"state": "done"}'),
+]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=12))
+def test_sse_events_survive_any_split_of_the_stream(cuts: list[int]) -> None:
+    parser = SseParser()
+    events: list[SseEvent] = []
+    edges = [0, *sorted(cuts), len(STREAM)]
+    for start, end in zip(edges, edges[1:], strict=False):
+        events += parser.feed(STREAM[start:end])
+    assert events == EXPECTED
+
+
+def test_red_and_blue_swap_both_ways() -> None:
+    bgra = bytes([1, 2, 3, 4, 5, 6, 7, 8])
+    assert swap_red_blue(bgra) == bytes([3, 2, 1, 4, 7, 6, 5, 8])
+    assert swap_red_blue(swap_red_blue(bgra)) == bgra
+
+
+def test_transparency() -> None:
+    assert is_transparent(bytes(16))
+    assert not is_transparent(bytes([0, 0, 0, 0, 0, 0, 0, 1]))
+
+
+def test_png_round_trip_keeps_straight_alpha_and_gives_krita_order() -> None:
+    rgba = bytes([255, 0, 0, 255, 0, 255, 0, 128, 0, 0, 255, 0, 10, 20, 30, 40])
+    png = encode_png(rgba, 2, 2)
+    assert png.startswith(b"\x89PNG")
+    assert decode_png_bgra(png, 2, 2) == swap_red_blue(rgba)
+    assert len(decode_png_bgra(png, 4, 6)) == 4 * 6 * 4  # scaled when the engine's size differs
+    assert decode_png_bgra(b"not a png", 2, 2) is None
+
+
+def test_job_request_json_matches_the_server_api() -> None:
+    body = json.loads(JobRequest(b"PNG", "sdedit", 4, 7, 1042, 16, 0.5).to_json())
+    assert body == {
+        "sketch_png": base64.b64encode(b"PNG").decode(),
+        "mode": "sdedit",
+        "count": 4,
+        "radius": 7,
+        "seed": 1042,
+        "steps": 16,
+        "strength": 0.5,
+    }
+    assert "strength" not in json.loads(JobRequest(b"", "mask", 1, 3, 0, 16).to_json())
+
+
+def test_names_carry_the_number_seed_and_radius() -> None:
+    assert variant_name("eye sketch", 3, 1042, 7) == "eye sketch - variant 3 (seed 1042, r 7)"
+    assert group_name("eye sketch") == "eye sketch - variants"
+
+
+def test_box_intersection() -> None:
+    assert Box(5, 5, 10, 10).intersected(Box(0, 0, 8, 20)) == Box(5, 5, 3, 10)
+    assert Box(5, 5, 10, 10).intersected(Box(30, 30, 5, 5)).empty
+
+
+def test_settings_round_trip_and_bad_values_fall_back() -> None:
+    store: dict[str, str] = {}
+    chosen = settings_module.Settings(
+        params=Params(count=6, radius=9, mode="noise", strength=0.3, seed=77, new_seed=False),
+        server_url="http://gpu-box:8731",
+        token="secret",
+        keep_engine_running=True,
+    )
+    settings_module.save(chosen, store.__setitem__)
+    assert settings_module.load(lambda key, default: store.get(key, default)) == chosen
+    broken = {"count": "lots", "radius": "99", "mode": "magic", "strength": "2", "new_seed": "?"}
+    loaded = settings_module.load(lambda key, default: broken.get(key, default))
+    assert loaded.params == Params()
+
+
+def test_token_comes_from_settings_or_the_xdg_config_token_file(isolated_home: Path) -> None:
+    assert settings_module.read_token(settings_module.Settings()) == ""
+    token_file = isolated_home / "config" / "sketch-variants" / "token"
+    token_file.parent.mkdir(parents=True)
+    token_file.write_text("from-file\n")
+    assert settings_module.read_token(settings_module.Settings()) == "from-file"
+    assert settings_module.read_token(settings_module.Settings(token="remote")) == "remote"
+
+
+def test_engine_command_prefers_setting_then_installed_then_checkout(isolated_home: Path) -> None:
+    argv, _ = settings_module.engine_command(
+        settings_module.Settings(engine_command="eng --x 'a b'")
+    )
+    assert argv == ["eng", "--x", "a b"]
+    argv, cwd = settings_module.engine_command(settings_module.Settings())
+    repo = settings_module.repo_root()
+    assert argv == [str(repo / ".venv/bin/python"), "-m", "engine", "serve", "--port", "0"]
+    assert cwd == str(repo)
+    installed = isolated_home / "data" / "sketch-variants" / "venv" / "bin" / "python"
+    installed.parent.mkdir(parents=True)
+    installed.touch()
+    argv, _ = settings_module.engine_command(settings_module.Settings())
+    assert argv[0] == str(installed)
+
+
+@pytest.mark.parametrize(
+    ("line", "url"),
+    [
+        ("ENGINE_READY http://127.0.0.1:8731\n", "http://127.0.0.1:8731"),
+        ("ENGINE_READY  http://[::1]:9 ", "http://[::1]:9"),
+        ("engine: loading model", None),
+        ("ENGINE_READY nonsense", None),
+    ],
+)
+def test_ready_line(line: str, url: str | None) -> None:
+    assert parse_ready_line(line) == url
