@@ -44,6 +44,11 @@ class EngineProcess(QObject):
         self._poll.timeout.connect(self._poll_log)
 
     @property
+    def detached_pid(self) -> int:
+        """The process id of a detached engine started here, 0 if none."""
+        return self._detached_pid
+
+    @property
     def running(self) -> bool:
         """True while a process started here is alive (or detached and not stopped)."""
         if self._detached_pid:

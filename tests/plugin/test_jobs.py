@@ -3,6 +3,8 @@ engine errors, engine down, cancel."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -235,3 +237,26 @@ def test_an_engine_that_dies_while_starting_reports_its_last_words(krita: fake_k
     wait_for(lambda: controller.state.status == "not reachable")
     assert "no weights in weights/default" in controller.state.reason
     assert "Engine could not start" in controller.state.message and not controller.state.busy
+
+
+def test_a_kept_engine_outlives_krita_and_is_found_again_next_session(
+    krita: fake_krita.Krita,
+) -> None:
+    command = f"{sys.executable} {FAKE_ENGINE_MAIN} --token-file {token_file()}"
+    configure(krita, engine_command=command, count=1, steps=2, keep_engine_running=True)
+    controller = Controller(KritaHost())
+    document, _ = sketch_document(krita)
+    controller.generate_active()
+    wait_for(lambda: bool(_groups(document)) and _idle(controller))
+    pid = controller.process.detached_pid
+    assert pid > 0
+    try:
+        controller.shutdown()  # Krita quits, the setting keeps the engine
+        os.kill(pid, 0)  # still running
+        again = Controller(KritaHost())  # the next Krita session
+        again.check_engine()
+        wait_for(lambda: again.state.status == "connected")
+        assert again.client.url == controller.client.url
+        assert not again.process.running  # found, not started a second time
+    finally:
+        os.kill(pid, signal.SIGTERM)
