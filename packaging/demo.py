@@ -9,8 +9,10 @@ import json
 import math
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -199,13 +201,66 @@ def write_results(out: Path, sketch_png: bytes, variants: list[tuple[int, bytes]
     return sheet_path
 
 
+# --- the .kra through real Krita -----------------------------------------------------------------
+
+KRITA_TESTS = ROOT / "tests" / "krita"
+KRITA_TOOLS = ("krita", "kritarunner", "xvfb-run")
+
+
+def krita_available() -> str:
+    """ "" when the .kra can be made here, else why not."""
+    missing = [tool for tool in KRITA_TOOLS if shutil.which(tool) is None]
+    if missing:
+        return f"{', '.join(missing)} not installed"
+    if not (KRITA_TESTS / "krita_harness.py").is_file():
+        return f"no {KRITA_TESTS / 'krita_harness.py'}"
+    return ""
+
+
+def make_kra(url: str, token: str, sketch: Path, kra: Path, count: int, timeout: float) -> dict:
+    """Run the plugin in headless Krita against the running engine to write `kra`."""
+    # The plugin tests' harness: a throwaway Krita home with the plugin put there by install.py.
+    sys.path.insert(0, str(KRITA_TESTS))
+    from krita_harness import make_home, run_krita
+
+    with tempfile.TemporaryDirectory(prefix="sketch-variants-demo-") as folder:
+        home = make_home(Path(folder) / "home")
+        results = Path(folder) / "results.json"
+        kra.unlink(missing_ok=True)
+        run = run_krita(
+            home,
+            ["kritarunner", "-s", "krita_demo", "-f", "main"],
+            timeout=timeout,
+            log_name="demo-kritarunner.log",
+            PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parent), str(KRITA_TESTS)]),
+            SV_SERVER_URL=url,
+            SV_TOKEN=token,
+            SV_COUNT=str(count),
+            SV_SKETCH=str(sketch.resolve()),
+            SV_KRA=str(kra.resolve()),
+            SV_RESULTS=str(results),
+            SV_JOB_TIMEOUT=str(timeout),
+        )
+        if not results.exists():
+            raise DemoError(f"Krita wrote no results (exit {run.returncode}): {run.stderr[-600:]}")
+        facts = json.loads(results.read_text())
+    if not facts.get("saved"):
+        raise DemoError(f"Krita did not save {kra}: {facts.get('error') or facts.get('message')}")
+    return facts
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 
 def run_demo(
-    sketch: Path, out: Path, count: int, engine_command: list[str] | None, timeout: float
+    sketch: Path,
+    out: Path,
+    count: int,
+    engine_command: list[str] | None,
+    timeout: float,
+    with_krita: bool = True,
 ) -> Path:
-    """Start the engine, generate variants of the sketch over HTTP, write them; return the sheet."""
+    """Start the engine, get variants of the sketch over HTTP (and a .kra via Krita); write them."""
     if not sketch.is_file():
         raise DemoError(f"no example sketch at {sketch}")
     out.mkdir(parents=True, exist_ok=True)
@@ -221,9 +276,18 @@ def run_demo(
         started = time.monotonic()
         variants = client.generate(sketch_png, count, timeout)
         print(f"{len(variants)} variants in {time.monotonic() - started:.1f} s", flush=True)
+        sheet = write_results(out, sketch_png, variants)
+        why_not = krita_available() if with_krita else "--no-krita"
+        if why_not:
+            print(f"no demo.kra: {why_not}", flush=True)
+        else:
+            print("making demo.kra through the plugin in headless Krita...", flush=True)
+            kra = out / "demo.kra"
+            facts = make_kra(engine.url or "", client.token, sketch, kra, count, timeout)
+            print(f"demo.kra: {facts.get('message', '')}", flush=True)
     finally:
         engine.stop()
-    return write_results(out, sketch_png, variants)
+    return sheet
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,14 +300,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--engine-command", help="command that serves the engine (default: python -m engine serve)"
     )
+    parser.add_argument("--no-krita", action="store_true", help="skip demo.kra even with Krita")
     args = parser.parse_args(argv)
     command = shlex.split(args.engine_command) if args.engine_command else None
     try:
-        sheet = run_demo(args.sketch, args.out, args.count, command, args.timeout)
+        sheet = run_demo(
+            args.sketch, args.out, args.count, command, args.timeout, not args.no_krita
+        )
     except DemoError as error:
         print(f"demo failed: {error}", file=sys.stderr)
         return 1
     print(f"\nvariants and sketch: {args.out}/\ncontact sheet:       {sheet}")
+    if (args.out / "demo.kra").exists():
+        print(f"Krita document:      {args.out / 'demo.kra'}")
     return 0
 
 
