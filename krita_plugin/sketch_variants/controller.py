@@ -276,8 +276,16 @@ class Controller(QObject):
         if self.state.status == "connected" and self._current is None and not self._queue:
             self._update(status="not reachable", reason=message)
             return
+        was_connected = self.state.status == "connected"
         self._queue.clear()
         self._current, self._job_id, self._stream = None, "", None
+        if was_connected:
+            advice = f"The engine stopped ({message}): click Start to run it again."
+        else:
+            advice = (
+                f"Engine could not start ({message}): check the engine command in the "
+                "settings, or run `make install`."
+            )
         self._update(
             status="not reachable",
             reason=message,
@@ -285,8 +293,7 @@ class Controller(QObject):
             step=0,
             total=0,
             jobs_left=0,
-            message=f"Engine could not start ({message}): check the engine command in the "
-            "settings, or run `make install`.",
+            message=advice,
         )
 
     def _connected(self, url: str) -> None:

@@ -21,6 +21,7 @@ from PyQt5.QtWidgets import (
 
 from .controller import Controller
 from .model import COUNT_RANGE, MODES, RADIUS_RANGE, SEED_MAX, Params
+from .settings_dialog import SettingsDialog
 
 THUMBNAIL_SIZE = 72
 _STATUS_TEXT = {
@@ -43,9 +44,12 @@ class Panel(QWidget):
         self.status.setWordWrap(True)
         self.start_button = QPushButton("Start")
         self.start_button.setToolTip("Connect to the engine, starting a local one if needed")
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.setToolTip("Engine address and token, engine command, keep running")
         status_row = QHBoxLayout()
         status_row.addWidget(self.status, 1)
         status_row.addWidget(self.start_button)
+        status_row.addWidget(self.settings_button)
 
         self.count = _spin(COUNT_RANGE, params.count, "How many variants to make per sketch")
         self.radius = _spin(RADIUS_RANGE, params.radius, "Mask radius: larger changes more")
@@ -96,6 +100,7 @@ class Panel(QWidget):
         layout.addStretch(1)
 
         self.start_button.clicked.connect(controller.start_engine)
+        self.settings_button.clicked.connect(self.edit_settings)
         self.generate_button.clicked.connect(controller.generate_active)
         self.fill_button.clicked.connect(controller.fill_selected)
         self.cancel_button.clicked.connect(controller.cancel)
@@ -136,6 +141,13 @@ class Panel(QWidget):
         self.message.setText(state.message)
         if state.thumbnails != self._shown_thumbnails:
             self._show_thumbnails(state.thumbnails)
+
+    def edit_settings(self) -> SettingsDialog:
+        """Open the engine settings dialog; accepted changes go to the controller."""
+        dialog = SettingsDialog(self.controller.settings, self)
+        dialog.accepted.connect(lambda: self.controller.update_settings(dialog.result_settings()))
+        dialog.open()  # window-modal without a nested event loop
+        return dialog
 
     def _params_changed(self) -> None:
         self.controller.set_params(self.params())

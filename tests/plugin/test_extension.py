@@ -98,3 +98,30 @@ def test_no_document_then_unreachable_engine_leaves_start_enabled(krita: fake_kr
     wait_for(lambda: controller.state.status == "not reachable")
     assert panel.start_button.isEnabled()
     assert panel.status.text().startswith("Engine not reachable")
+
+
+def test_the_settings_dialog_configures_a_remote_engine(krita: fake_krita.Krita) -> None:
+    controller = extension.register()
+    docker = krita.factories[0].createDockWidget()
+    dialog = docker.panel.edit_settings()
+    dialog.server_url.setText(" http://gpu-box:8731 ")
+    dialog.token.setText("studio-token")
+    dialog.keep.setChecked(True)
+    dialog.accept()
+    assert controller.settings.server_url == "http://gpu-box:8731"
+    assert controller.settings.token == "studio-token"
+    assert controller.settings.keep_engine_running
+    assert krita.readSetting("sketch_variants", "server_url", "") == "http://gpu-box:8731"
+    assert krita.readSetting("sketch_variants", "keep_engine_running", "") == "true"
+
+
+def test_an_engine_that_dies_after_connecting_says_click_start(
+    krita: fake_krita.Krita, served: Served
+) -> None:
+    controller = extension.register()
+    controller.state = UiState(status="connected", reason=served.url)
+    controller._process_failed("the engine exited (code -9)")
+    assert controller.state.status == "not reachable"
+    assert controller.state.message == (
+        "The engine stopped (the engine exited (code -9)): click Start to run it again."
+    )

@@ -1,0 +1,60 @@
+"""The engine settings dialog: remote address and token, engine command, keep-running."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PyQt5.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QWidget,
+)
+
+from .settings import Settings, token_file
+
+
+class SettingsDialog(QDialog):
+    """Edits the connection settings; the caller reads `result_settings()` after accept."""
+
+    def __init__(self, current: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Sketch Variants: engine settings")
+        self._current = current
+        self.server_url = QLineEdit(current.server_url)
+        self.server_url.setPlaceholderText("empty: the plugin starts and uses a local engine")
+        self.token = QLineEdit(current.token)
+        self.token.setEchoMode(QLineEdit.Password)
+        self.token.setPlaceholderText(f"empty: read {token_file()}")
+        self.command = QLineEdit(current.engine_command)
+        self.command.setPlaceholderText("empty: the engine installed by `make install`")
+        self.keep = QCheckBox("keep the engine running when Krita quits")
+        self.keep.setChecked(current.keep_engine_running)
+        hint = QLabel(
+            "For a studio GPU box, enter its address (e.g. http://gpu-box:8731) and the token "
+            "printed by `python -m engine serve --print-token` there."
+        )
+        hint.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Engine address", self.server_url)
+        form.addRow("Token", self.token)
+        form.addRow("Engine command", self.command)
+        form.addRow("", self.keep)
+        form.addRow(hint)
+        form.addRow(buttons)
+
+    def result_settings(self) -> Settings:
+        """The settings as edited."""
+        return replace(
+            self._current,
+            server_url=self.server_url.text().strip(),
+            token=self.token.text().strip(),
+            engine_command=self.command.text().strip(),
+            keep_engine_running=self.keep.isChecked(),
+        )
