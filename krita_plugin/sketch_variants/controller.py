@@ -273,9 +273,6 @@ class Controller(QObject):
 
     def _process_failed(self, message: str) -> None:
         self._connecting = False
-        if self.state.status == "connected" and self._current is None and not self._queue:
-            self._update(status="not reachable", reason=message)
-            return
         was_connected = self.state.status == "connected"
         self._queue.clear()
         self._current, self._job_id, self._stream = None, "", None
