@@ -8,7 +8,7 @@ from krita import Krita
 
 from .model import Box, Sketch, Target
 from .naming import group_name, variant_name
-from .pixels import is_transparent, swap_red_blue
+from .pixels import is_transparent
 from .settings import GROUP
 
 Found = tuple[list[tuple[Target, Sketch]], list[str]]
@@ -122,10 +122,12 @@ def read_sketch(document: Any, node: Any) -> Sketch | str:
     box = box.intersected(canvas)
     if box.empty:
         return f"'{name}' has nothing drawn{where}: draw a sketch on it first."
-    rgba = swap_red_blue(bytes(node.pixelData(box.x, box.y, box.width, box.height)))
-    if is_transparent(rgba):
+    # Kept in Krita's order: alpha is the 4th byte either way, and the conversion to RGBA runs on
+    # a worker thread with the PNG encoding, off Krita's main thread.
+    bgra = bytes(node.pixelData(box.x, box.y, box.width, box.height))
+    if is_transparent(bgra):
         return f"'{name}' has nothing drawn{where}: draw a sketch on it first."
-    return Sketch(rgba=rgba, box=box)
+    return Sketch(bgra=bgra, box=box)
 
 
 def _find_node(node: Any, node_id: str) -> Any:

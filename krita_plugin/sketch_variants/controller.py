@@ -15,7 +15,8 @@ from .client import AUTH, UNREACHABLE, EngineClient, Failure
 from .engine_process import EngineProcess
 from .host import Host
 from .model import SEED_MAX, Job, JobRequest, Params, Sketch, Target, UiState, Variant
-from .pixels import decode_png_bgra, encode_png
+from .pixels import decode_png_bgra, sketch_png
+from .worker import Worker
 
 MAX_THUMBNAILS = 8
 # A fresh seed leaves room for seed + count - 1 within the engine's seed range.
@@ -34,6 +35,7 @@ class Controller(QObject):
         self.state = UiState()
         self.client = EngineClient(self)
         self.process = EngineProcess(self)
+        self.worker = Worker(self)
         self._queue: list[Job] = []
         self._current: Job | None = None
         self._job_id = ""
@@ -100,16 +102,7 @@ class Controller(QObject):
         params = self.settings.params
         for target, sketch in sketches:
             seed = self._random.randrange(0, _SEED_CEILING) if params.new_seed else params.seed
-            request = JobRequest(
-                sketch_png=encode_png(sketch.rgba, sketch.box.width, sketch.box.height),
-                mode=params.mode,
-                count=params.count,
-                radius=params.radius,
-                seed=seed,
-                steps=params.steps,
-                strength=params.strength if params.mode == "sdedit" else None,
-            )
-            self._queue.append(Job(target=target, sketch=sketch, request=request))
+            self._queue.append(Job(target=target, sketch=sketch, params=params, seed=seed))
         message = " ".join(problems)
         if sketches:
             self._update(busy=True, jobs_left=len(self._queue), message=message)
@@ -125,12 +118,26 @@ class Controller(QObject):
         job = self._queue.pop(0)
         self._current = job
         run = self._run
-        self._update(busy=True, step=0, total=job.request.steps, jobs_left=len(self._queue))
+        self._update(busy=True, step=0, total=job.params.steps, jobs_left=len(self._queue))
+        # PNG encoding of a large sketch takes longer than a frame: it runs on a worker thread.
+        self.worker.run(
+            lambda: build_request(job),
+            lambda request: self._guard(lambda: self._submit(run, job, request)),
+            lambda error: self._guard(lambda: self._worker_failed(run, error)),
+        )
+
+    def _submit(self, run: int, job: Job, request: JobRequest) -> None:
+        if run != self._run:
+            return
         self.client.submit(
-            job.request,
+            request,
             lambda job_id: self._guard(lambda: self._submitted(run, job, job_id)),
             lambda failure: self._guard(lambda: self._job_failed(run, failure)),
         )
+
+    def _worker_failed(self, run: int, error: BaseException) -> None:
+        if run == self._run:
+            self._finish_job(f"Could not prepare the images ({type(error).__name__}: {error}).")
 
     def _submitted(self, run: int, job: Job, job_id: str) -> None:
         if run != self._run:
@@ -171,15 +178,21 @@ class Controller(QObject):
         if run != self._run:
             return
         box = job.sketch.box
-        pixels: list[tuple[int, bytes]] = []
-        for variant in variants:
-            bgra = decode_png_bgra(variant.png, box.width, box.height)
-            if bgra is not None:
-                pixels.append((variant.seed, bgra))
+        self.worker.run(
+            lambda: decode_variants(variants, box.width, box.height),
+            lambda pixels: self._guard(lambda: self._place(run, job, variants, pixels)),
+            lambda error: self._guard(lambda: self._worker_failed(run, error)),
+        )
+
+    def _place(
+        self, run: int, job: Job, variants: list[Variant], pixels: list[tuple[int, bytes]]
+    ) -> None:
+        if run != self._run:
+            return
         if not pixels:
             self._finish_job("The engine's result had no readable images; try again.")
             return
-        inserted = self.host.insert_variants(job.target, job.sketch, pixels, job.request.radius)
+        inserted = self.host.insert_variants(job.target, job.sketch, pixels, job.params.radius)
         thumbnails = tuple(variant.png for variant in variants)[:MAX_THUMBNAILS]
         if inserted:
             self._update(thumbnails=thumbnails)
@@ -348,3 +361,27 @@ class Controller(QObject):
                 message=f"Sketch Variants hit an internal error ({type(error).__name__}: {error}); "
                 "please report it.",
             )
+
+
+def build_request(job: Job) -> JobRequest:
+    """The POST /v1/jobs body for a job (pure CPU work, safe on a worker thread)."""
+    params, box = job.params, job.sketch.box
+    return JobRequest(
+        sketch_png=sketch_png(job.sketch.bgra, box.width, box.height),
+        mode=params.mode,
+        count=params.count,
+        radius=params.radius,
+        seed=job.seed,
+        steps=params.steps,
+        strength=params.strength if params.mode == "sdedit" else None,
+    )
+
+
+def decode_variants(variants: list[Variant], width: int, height: int) -> list[tuple[int, bytes]]:
+    """(seed, Krita-ordered pixels) of every readable variant (safe on a worker thread)."""
+    pixels = []
+    for variant in variants:
+        bgra = decode_png_bgra(variant.png, width, height)
+        if bgra is not None:
+            pixels.append((variant.seed, bgra))
+    return pixels

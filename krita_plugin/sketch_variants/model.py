@@ -40,9 +40,9 @@ class Box:
 
 @dataclass(frozen=True)
 class Sketch:
-    """The pixels of one sketch: 8-bit RGBA rows of `box`, read from a layer."""
+    """The pixels of one sketch: 8-bit rows of `box` as Krita stores them, read from a layer."""
 
-    rgba: bytes = field(repr=False)  # width * height * 4 bytes, R G B A, straight alpha
+    bgra: bytes = field(repr=False)  # width * height * 4 bytes, B G R A (Krita's RGBA/U8 order)
     box: Box  # where the pixels sit in the document
 
 
@@ -105,11 +105,12 @@ class Variant:
 
 @dataclass(frozen=True)
 class Job:
-    """A queued unit of work: a sketch, the request made from it and where its results go."""
+    """A queued unit of work: a sketch, the parameters for it and where its results go."""
 
     target: Target
     sketch: Sketch
-    request: JobRequest
+    params: Params
+    seed: int  # the seed of variant 1, fixed when the job is queued
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ def swap_red_blue(pixels: bytes) -> bytes:
     return bytes(out)
 
 
-def is_transparent(rgba: bytes) -> bool:
-    """True when every pixel's alpha is zero (nothing drawn)."""
-    alpha = rgba[3::4]
+def is_transparent(pixels: bytes) -> bool:
+    """True when every pixel's alpha is zero (RGBA or BGRA: alpha is the 4th byte in both)."""
+    alpha = pixels[3::4]
     return alpha.count(0) == len(alpha)
 
 
@@ -43,6 +43,6 @@ def decode_png_bgra(png: bytes, width: int, height: int) -> bytes | None:
     return image.constBits().asstring(image.sizeInBytes())
 
 
-def has_visible_pixels_bgra(bgra: bytes) -> bool:
-    """True when any pixel has non-zero alpha."""
-    return not is_transparent(bgra)
+def sketch_png(bgra: bytes, width: int, height: int) -> bytes:
+    """PNG bytes of a sketch read in Krita's order (the work done off the main thread)."""
+    return encode_png(swap_red_blue(bgra), width, height)

@@ -11,13 +11,15 @@ from dataclasses import replace
 
 from krita import Krita, Selection
 from PyQt5.QtCore import QEventLoop, QItemSelectionModel, QTimer
+from PyQt5.QtGui import QImage
 from PyQt5.QtWidgets import QAbstractItemView, QDockWidget
 
 sys.path.insert(0, os.environ["SV_PYKRITA"])
 
 import sketch_variants  # noqa: E402  (the installed plugin; it registers itself like at startup)
 from sketch_variants.adapter import KritaHost, read_sketch  # noqa: E402
-from sketch_variants.controller import Controller  # noqa: E402
+from sketch_variants.controller import Controller, build_request  # noqa: E402
+from sketch_variants.model import Job, Params, Target  # noqa: E402
 
 JOB_TIMEOUT = float(os.environ.get("SV_JOB_TIMEOUT", "240"))
 
@@ -202,7 +204,27 @@ def scenario_refusals(controller):
     return {"messages": messages}
 
 
+def scenario_channel_order(_controller):
+    """Krita's own rendering says which colour a layer holds; the sketch read must agree."""
+    document, _ = new_document("channels")
+    layer = document.createNode("blue", "paintlayer")
+    document.rootNode().addChildNode(layer, None)
+    layer.setPixelData(bytes([255, 0, 0, 255]) * (16 * 16), 0, 0, 16, 16)  # first byte = blue?
+    document.refreshProjection()
+    document.waitForDone()
+    colour = document.thumbnail(400, 300).pixelColor(8, 8)
+    sketch = read_sketch(document, layer)
+    target = Target(document, layer.uniqueId().toString(), layer.name())
+    png = build_request(Job(target, sketch, Params(), seed=0)).sketch_png  # what the engine gets
+    sent = QImage.fromData(png, "PNG").pixelColor(0, 0)
+    return {
+        "rendered_rgb": [colour.red(), colour.green(), colour.blue()],
+        "sketch_rgba": [sent.red(), sent.green(), sent.blue(), sent.alpha()],
+    }
+
+
 SCENARIOS = {
+    "channel_order": scenario_channel_order,
     "generate": scenario_generate,
     "fill_selected": scenario_fill_selected,
     "refusals": scenario_refusals,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from krita_harness import KritaHome, run_krita
 
-SCENARIOS = "generate,fill_selected,refusals,engine_down"
+SCENARIOS = "channel_order,generate,fill_selected,refusals,engine_down"
 COUNT = 2  # variants per sketch: enough to check numbering, cheap on a CPU
 
 
@@ -57,6 +57,12 @@ def _check_variants(layer: dict, name: str) -> None:
 
 def test_the_plugin_registers_itself_in_krita(facts: dict) -> None:
     assert facts["registered"]
+
+
+def test_the_sketch_is_read_in_rgba_order_as_krita_renders_it(facts: dict) -> None:
+    # Krita keeps RGBA/U8 pixels as B, G, R, A: the layer written with a leading 255 is blue.
+    assert facts["channel_order"]["rendered_rgb"] == [0, 0, 255]
+    assert facts["channel_order"]["sketch_rgba"] == [0, 0, 255, 255]
 
 
 def test_generate_puts_variants_in_a_group_above_the_sketch(facts: dict) -> None:

@@ -54,6 +54,6 @@ def test_a_closed_document_or_deleted_layer_drops_the_results(krita: fake_krita.
     sketch = read_sketch(document, node)
     target = Target(document, node.uniqueId().toString(), node.name())
     node.remove()
-    assert not KritaHost().insert_variants(target, sketch, [(1, b"\0" * len(sketch.rgba))], 3)
+    assert not KritaHost().insert_variants(target, sketch, [(1, b"\0" * len(sketch.bgra))], 3)
     document.close()
-    assert not KritaHost().insert_variants(target, sketch, [(1, b"\0" * len(sketch.rgba))], 3)
+    assert not KritaHost().insert_variants(target, sketch, [(1, b"\0" * len(sketch.bgra))], 3)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fake_krita
 from plugin_helpers import paint, sketch_document
+from PyQt5.QtGui import QImage
 from sketch_variants.adapter import KritaHost, read_sketch
-from sketch_variants.model import Box, Sketch
+from sketch_variants.controller import build_request
+from sketch_variants.model import Box, Job, Params, Sketch, Target
 
 
 def test_the_sketch_is_the_layers_content_box_in_rgba_order(krita: fake_krita.Krita) -> None:
@@ -13,9 +15,13 @@ def test_the_sketch_is_the_layers_content_box_in_rgba_order(krita: fake_krita.Kr
     sketch = read_sketch(document, node)
     assert isinstance(sketch, Sketch)
     assert sketch.box == Box(8, 6, 10, 7)
-    assert len(sketch.rgba) == 10 * 7 * 4
-    # Krita stores B, G, R, A; the engine gets R, G, B, A.
-    assert sketch.rgba[:4] == bytes([200, 20, 10, 255])
+    assert len(sketch.bgra) == 10 * 7 * 4
+    assert sketch.bgra[:4] == bytes([10, 20, 200, 255])  # as Krita stores it: B, G, R, A
+    # The engine gets a PNG whose first pixel is red 200, green 20, blue 10.
+    target = Target(document, node.uniqueId().toString(), node.name())
+    request = build_request(Job(target, sketch, Params(), seed=5))
+    colour = QImage.fromData(request.sketch_png, "PNG").pixelColor(0, 0)
+    assert (colour.red(), colour.green(), colour.blue(), colour.alpha()) == (200, 20, 10, 255)
 
 
 def test_a_selection_chooses_the_region_even_beyond_the_ink(krita: fake_krita.Krita) -> None:
@@ -24,8 +30,8 @@ def test_a_selection_chooses_the_region_even_beyond_the_ink(krita: fake_krita.Kr
     sketch = read_sketch(document, node)
     assert isinstance(sketch, Sketch)
     assert sketch.box == Box(4, 2, 8, 6)
-    assert sketch.rgba[:4] == bytes(4)  # the selection's corner has no ink
-    assert sketch.rgba[-4:] == bytes([200, 20, 10, 255])  # its far corner does
+    assert sketch.bgra[:4] == bytes(4)  # the selection's corner has no ink
+    assert sketch.bgra[-4:] == bytes([10, 20, 200, 255])  # its far corner does
 
 
 def test_a_selection_off_the_ink_says_there_is_nothing_to_use(krita: fake_krita.Krita) -> None:

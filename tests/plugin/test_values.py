@@ -134,3 +134,28 @@ def test_engine_command_prefers_setting_then_installed_then_checkout(isolated_ho
 )
 def test_ready_line(line: str, url: str | None) -> None:
     assert parse_ready_line(line) == url
+
+
+def test_the_worker_delivers_results_and_errors_on_the_main_thread() -> None:
+    import threading
+
+    from plugin_helpers import wait_for
+    from sketch_variants.worker import Worker
+
+    worker = Worker()
+    seen: list[tuple[str, object, bool]] = []
+    main = threading.current_thread()
+    worker.run(
+        lambda: threading.current_thread() is not main,
+        lambda result: seen.append(("done", result, threading.current_thread() is main)),
+        lambda error: seen.append(("error", error, False)),
+    )
+    worker.run(
+        lambda: 1 / 0,
+        lambda result: seen.append(("done", result, False)),
+        lambda error: seen.append(
+            ("error", type(error).__name__, threading.current_thread() is main)
+        ),
+    )
+    wait_for(lambda: len(seen) == 2)
+    assert sorted(seen, key=str) == [("done", True, True), ("error", "ZeroDivisionError", True)]
