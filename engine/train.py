@@ -23,7 +23,7 @@ from engine.masks import ink_of, squared_distance_to_ink
 from engine.model import build_network, denoise
 from engine.noise import constant_noise
 from engine.schedule import rates
-from engine.weights import load_model, save_model
+from engine.weights import load_model, read_model_document, save_model
 
 CHECKPOINT_DIR = "checkpoint"
 WHITE = 1.0  # the background in the network's [-1, 1] range
@@ -109,12 +109,15 @@ class Trainer:
         self.optimizer.build(self.network.trainable_variables)
         self.step = 0
         self.elapsed = 0.0
+        self.started_from: dict | None = None  # provenance of the model fine-tuned from
 
     def start_from(self, model_dir: Path) -> None:
         """Start from a trained model's weights (fine-tuning)."""
         network, _ = load_model(model_dir)
         self.network.set_weights(network.get_weights())
         self.ema_network.set_weights(network.get_weights())
+        document = read_model_document(model_dir)
+        self.started_from = {"path": str(model_dir), **document.get("provenance", {})}
 
     @tf.function
     def _train_step(self, noisy_images, masks, noise_rates, targets, ema_decay):
@@ -161,6 +164,7 @@ class Trainer:
             "elapsed_s": self.elapsed,
             "loss": loss,
             "config": self.config.to_dict(),
+            "started_from": self.started_from,
         }
         (checkpoint / "state.json").write_text(json.dumps(state, indent=2) + "\n")
         save_model(self.ema_network, self.config, self.out_dir, self.provenance(loss))
@@ -183,6 +187,7 @@ class Trainer:
                 variable.assign(arrays[f"arr_{index}"])
         self.step = state["step"]
         self.elapsed = state["elapsed_s"]
+        self.started_from = state.get("started_from")
         return True
 
     def provenance(self, loss: float) -> dict:
@@ -198,6 +203,7 @@ class Trainer:
             "keras": keras.__version__,
             "parameters": int(self.network.count_params()),
             "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+            "fine_tuned_from": self.started_from,
         }
 
 
