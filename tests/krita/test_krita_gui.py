@@ -4,7 +4,6 @@ and the `sketch_variants_generate` shortcut, pressed with xdotool, inserts the v
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from krita_harness import ARTIFACTS, HERE, KritaHome, make_home
+from krita_harness import ARTIFACTS, HERE, KritaHome, make_home, xvfb_display
 
 SCREENSHOT = ARTIFACTS / "krita-gui-docker.png"
 SHORTCUT = "ctrl+alt+shift+g"  # the default in krita_plugin/sketch_variants.action
@@ -33,20 +32,8 @@ def _wait_for_file(path: Path, timeout: float, process: subprocess.Popen) -> dic
 @pytest.fixture(scope="module")
 def display(krita_installed: None) -> Iterator[str]:
     """A private Xvfb display, so xdotool and Krita share it."""
-    read, write = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-        pass_fds=(write,),
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        number = pipe.readline().strip()
-    try:
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with xvfb_display() as name:
+        yield name
 
 
 @pytest.fixture(scope="module")
