@@ -1,13 +1,17 @@
 """Scenarios run INSIDE real Krita by `kritarunner -s krita_scenarios -f main`; facts go to a JSON
 file ($SV_RESULTS) that the pytest side asserts on."""
 
+from __future__ import annotations
+
 import hashlib
 import json
 import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from krita import Krita, Selection
 from PyQt5.QtCore import QEventLoop, QItemSelectionModel, QTimer
@@ -24,7 +28,7 @@ from sketch_variants.model import Job, Params, Target  # noqa: E402
 JOB_TIMEOUT = float(os.environ.get("SV_JOB_TIMEOUT", "240"))
 
 
-def wait(predicate, timeout):
+def wait(predicate: Callable[[], bool], timeout: float) -> bool:
     """Run Krita's event loop until predicate() holds or `timeout` s pass; return predicate()."""
     deadline = time.monotonic() + timeout
     loop = QEventLoop()
@@ -34,7 +38,7 @@ def wait(predicate, timeout):
     return predicate()
 
 
-def draw_ring(document, name, cx, cy, radius):
+def draw_ring(document: Any, name: str, cx: int, cy: int, radius: int) -> Any:
     """A paint layer with a dark 3 px ring, written as BGRA pixels."""
     node = document.createNode(name, "paintlayer")
     document.rootNode().addChildNode(node, None)
@@ -50,12 +54,12 @@ def draw_ring(document, name, cx, cy, radius):
     return node
 
 
-def digest(node):
+def digest(node: Any) -> str:
     """A hash of all of a layer's pixels, to prove it was not modified."""
     return hashlib.sha256(bytes(node.pixelData(0, 0, 400, 300))).hexdigest()
 
 
-def describe(document, source):
+def describe(document: Any, source: Any) -> dict:
     """The layer stack around `source` and the variants' pixels over its region."""
     parent = source.parentNode()
     siblings = parent.childNodes()
@@ -85,7 +89,7 @@ def describe(document, source):
     return facts
 
 
-def new_document(name):
+def new_document(name: str) -> tuple[Any, Any]:
     """A 400x300 RGBA document shown in a window, so it is the active document with a view."""
     app = Krita.instance()
     document = app.createDocument(400, 300, name, "RGBA", "U8", "", 72.0)
@@ -95,7 +99,7 @@ def new_document(name):
     return document, window
 
 
-def select_in_layers_docker(window, names):
+def select_in_layers_docker(window: Any, names: set[str]) -> int:
     """Select layers by name in the Layers docker, as an artist does with Ctrl+click."""
     dock = next(
         d for d in window.qwindow().findChildren(QDockWidget) if d.objectName() == "KisLayerBox"
@@ -104,7 +108,7 @@ def select_in_layers_docker(window, names):
     model = tree.model()
     chosen = []
 
-    def visit(parent):
+    def visit(parent: Any) -> None:
         for row in range(model.rowCount(parent)):
             index = model.index(row, 0, parent)
             if model.data(index) in names:
@@ -120,7 +124,7 @@ def select_in_layers_docker(window, names):
     return len(chosen)
 
 
-def scenario_generate(controller):
+def scenario_generate(controller: Controller) -> dict:
     """Generate on the active layer: a group of variants above it, the sketch unchanged."""
     document, _ = new_document("generate")
     sketch = draw_ring(document, "eye sketch", 120, 110, 30)
@@ -138,7 +142,7 @@ def scenario_generate(controller):
     return facts
 
 
-def scenario_fill_selected(controller):
+def scenario_fill_selected(controller: Controller) -> dict:
     """Fill two layers selected in the Layers docker: each gets its own group above it."""
     document, window = new_document("fill")
     first = draw_ring(document, "left sketch", 90, 150, 25)
@@ -161,7 +165,7 @@ def scenario_fill_selected(controller):
     }
 
 
-def scenario_engine_down(controller):
+def scenario_engine_down(controller: Controller) -> dict:
     """Nothing answers and no engine is installed: the artist is told what to do."""
     document, _ = new_document("down")
     sketch = draw_ring(document, "lonely sketch", 100, 100, 20)
@@ -183,7 +187,7 @@ def scenario_engine_down(controller):
     }
 
 
-def scenario_refusals(controller):
+def scenario_refusals(controller: Controller) -> dict:
     """A group, an empty layer and a 16-bit image get messages, not tracebacks."""
     document, _ = new_document("refusals")
     group = document.createGroupLayer("a group")
@@ -204,7 +208,7 @@ def scenario_refusals(controller):
     return {"messages": messages}
 
 
-def scenario_channel_order(_controller):
+def scenario_channel_order(_controller: Controller) -> dict:
     """Krita's own rendering says which colour a layer holds; the sketch read must agree."""
     document, _ = new_document("channels")
     layer = document.createNode("blue", "paintlayer")
@@ -232,7 +236,7 @@ SCENARIOS = {
 }
 
 
-def main(*_args):
+def main(*_args: object) -> None:
     """Run the scenarios named in $SV_SCENARIOS (all by default) and write their facts."""
     results = {"registered": hasattr(sketch_variants, "CONTROLLER")}
     # kritarunner keeps its settings in kritarunnerrc, not kritarc: put the engine's address there

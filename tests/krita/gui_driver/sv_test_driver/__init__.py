@@ -4,6 +4,8 @@ It opens a document with a sketch layer, shows the Sketch Variants docker, tells
 canvas is, then watches for the variants the test asks for with a real key press (xdotool). If none
 arrive in time it triggers the action itself, and reports which of the two inserted them."""
 
+from __future__ import annotations
+
 import json
 import os
 import time
@@ -17,7 +19,7 @@ KEY_WAIT_S = float(os.environ.get("SV_KEY_WAIT", "30"))
 JOB_WAIT_S = float(os.environ.get("SV_JOB_WAIT", "240"))
 
 
-def write(name, data):
+def write(name: str, data: dict) -> None:
     """Write one JSON file for the test, atomically."""
     path = os.path.join(OUT, name)
     with open(path + ".tmp", "w") as out:
@@ -28,7 +30,7 @@ def write(name, data):
 class Driver:
     """The steps of the GUI test on Krita's side, each run from Krita's event loop."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.state = "waiting for window"
         self.document = None
         self.sketch = None
@@ -38,7 +40,7 @@ class Driver:
         self.timer.timeout.connect(self.tick)
         self.timer.start(250)
 
-    def tick(self):
+    def tick(self) -> None:
         """One step of the state machine; any error is reported, never raised into Krita."""
         try:
             getattr(self, "step_" + self.state.replace(" ", "_"))()
@@ -48,7 +50,7 @@ class Driver:
             write("result.json", {"error": f"{error!r}\n{traceback.format_exc()}"})
             self.timer.stop()
 
-    def step_waiting_for_window(self):
+    def step_waiting_for_window(self) -> None:
         window = Krita.instance().activeWindow()
         if window is None:
             return
@@ -72,7 +74,7 @@ class Driver:
         app.action("PanTool").trigger()
         self.state = "showing docker"
 
-    def step_showing_docker(self):
+    def step_showing_docker(self) -> None:
         window = Krita.instance().activeWindow().qwindow()
         dock = next(
             (
@@ -102,11 +104,12 @@ class Driver:
         self.started = time.monotonic()
         self.state = "waiting for shortcut"
 
-    def variants(self):
+    def variants(self) -> list:
+        """The variant groups in the test document."""
         nodes = self.document.rootNode().childNodes()
         return [n for n in nodes if n.type() == "grouplayer" and n.name().endswith(" - variants")]
 
-    def step_waiting_for_shortcut(self):
+    def step_waiting_for_shortcut(self) -> None:
         if self.variants() or _busy():
             self.trigger = "shortcut"
             self.state = "waiting for variants"
@@ -119,16 +122,17 @@ class Driver:
             self.state = "waiting for variants"
         self.started_job = time.monotonic()
 
-    def step_waiting_for_variants(self):
+    def step_waiting_for_variants(self) -> None:
         groups = self.variants()
         if (groups and not _busy()) or time.monotonic() - self.started_job > JOB_WAIT_S:
             self.state = "reporting"
             QTimer.singleShot(1500, self.report)  # let the canvas and the docker repaint
 
-    def step_reporting(self):
+    def step_reporting(self) -> None:
         pass
 
-    def report(self):
+    def report(self) -> None:
+        """Screenshot, facts for the test, then quit Krita."""
         window = Krita.instance().activeWindow().qwindow()
         screen = QApplication.primaryScreen().grabWindow(0)
         screen.save(os.environ["SV_SCREENSHOT"], "PNG")
@@ -159,7 +163,8 @@ class Driver:
         QTimer.singleShot(500, lambda: Krita.instance().action("file_quit").trigger())
 
 
-def _busy():
+def _busy() -> bool:
+    """Whether the plugin has a job running or queued."""
     import sketch_variants
 
     return sketch_variants.CONTROLLER.state.busy
