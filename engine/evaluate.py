@@ -189,6 +189,7 @@ def run_evaluation(
             f"detail {figures['detail']:.3f}"
         )
     results["claims"] = judge_claims(results)
+    results["recommended_radius"] = recommend_radius(results)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_markdown(results, out_dir / "report.md")
     write_grid(sketches[:GRID_SKETCHES], examples, out_dir / "grid.png")
@@ -198,6 +199,14 @@ def run_evaluation(
 
 def _row(results: dict, label: str) -> dict:
     return next(row for row in results["rows"] if row["label"] == label)
+
+
+def recommend_radius(results: dict) -> int:
+    """The most varied radius keeping 90% of the retrieval of sdedit (level 8): the default."""
+    floor = 0.9 * _row(results, "sdedit from level 8")["retrieval"]
+    sweep = [_row(results, f"mask r={r}") for r in SWEEP_RADII]
+    faithful = [row for row in sweep if row["retrieval"] >= floor] or sweep[:1]
+    return max(faithful, key=lambda row: row["one_minus_ssim"])["radius"]
 
 
 def judge_claims(results: dict) -> dict[str, dict]:

@@ -35,7 +35,14 @@ def write_markdown(results: dict, path: Path) -> None:
     for row in results["rows"]:
         cells = [fmt.format(row[key]) for key, _, fmt in COLUMNS]
         lines.append(f"| {row['label']} | " + " | ".join(cells) + " |")
-    lines += ["", "| paper's claim | holds here | figures |", "|---|---|---|"]
+    lines += [
+        "",
+        f"Recommended radius (most varied radius keeping 90% of sdedit's retrieval): "
+        f"{results['recommended_radius']}.",
+        "",
+        "| paper's claim | holds here | figures |",
+        "|---|---|---|",
+    ]
     for name, claim in results["claims"].items():
         lines.append(f"| {name} | {'yes' if claim['holds'] else 'no'} | {claim['figures']} |")
     Path(path).write_text("\n".join(lines) + "\n")

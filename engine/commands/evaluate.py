@@ -19,5 +19,6 @@ def run(args: argparse.Namespace) -> int:
     results = run_evaluation(engine, baseline, args.out, args.sketches, args.count)
     for name, claim in results["claims"].items():
         print(f"{name}: {'holds' if claim['holds'] else 'does not hold'} ({claim['figures']})")
+    print(f"recommended radius: {results['recommended_radius']}")
     print(f"report written to {args.out / 'report.md'}")
     return 0

@@ -1,0 +1,66 @@
+"""Evaluation metrics on known answers, and a whole (tiny) evaluation run."""
+
+import json
+
+import numpy as np
+
+from engine.evaluate import run_evaluation
+from engine.metrics import chamfer, diversity, kid, recall_precision, retrieval_accuracy, ssim
+
+
+def _line(row: int, size: int = 32) -> np.ndarray:
+    ink = np.zeros((size, size), bool)
+    ink[row, 4:28] = True
+    return ink
+
+
+def test_stroke_metrics_on_known_shapes():
+    assert chamfer(_line(10), _line(10)) == 0.0
+    assert chamfer(_line(10), _line(13)) == 3.0
+    assert recall_precision(_line(10), _line(11)) == (1.0, 1.0)  # within the 2 px tolerance
+    assert recall_precision(_line(10), _line(20)) == (0.0, 0.0)
+    assert chamfer(_line(10), np.zeros((32, 32), bool)) == float("inf")
+
+
+def test_retrieval_is_perfect_for_copies_and_chance_for_one_guess():
+    sketches = [_line(5), _line(15), _line(25)]
+    assert retrieval_accuracy([[s, s] for s in sketches], sketches) == 1.0
+    assert retrieval_accuracy([[sketches[0]]] * 3, sketches) == 1 / 3
+
+
+def test_diversity_and_ssim():
+    rng = np.random.default_rng(0)
+    image = rng.random((32, 32, 3))
+    assert abs(ssim(image, image) - 1.0) < 1e-9
+    same = diversity([image, image], _line(10))
+    assert same == {"l1_inside": 0.0, "l1_outside": 0.0, "one_minus_ssim": same["one_minus_ssim"]}
+    assert abs(same["one_minus_ssim"]) < 1e-9
+    assert diversity([image, 1 - image], _line(10))["l1_outside"] > 0.2
+
+
+def test_kid_is_near_zero_for_one_distribution_and_large_for_another():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(200, 16)), rng.normal(size=(200, 16))
+    assert abs(kid(a, b)) < 0.05
+    assert kid(a, b + 3.0) > 1.0
+
+
+def test_a_tiny_evaluation_writes_its_report(tiny_engine, tmp_path):
+    results = run_evaluation(
+        tiny_engine, tiny_engine, tmp_path, sketch_count=2, count=2, report=lambda line: None
+    )
+    labels = [row["label"] for row in results["rows"]]
+    assert (
+        labels[0] == "noise" and "mask r=11" in labels and labels[-1].startswith("inference-only")
+    )
+    assert set(results["claims"]) == {
+        "1_noise_ignores_sketch",
+        "2_sdedit_follows_but_varies_little",
+        "3_mask_follows_nearly_as_well_and_varies_more",
+        "4_detail_grows_with_radius",
+    }
+    assert 2 <= results["recommended_radius"] <= 11
+    for name in ("report.md", "results.json", "grid.png", "radius_sweep.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert json.loads((tmp_path / "results.json").read_text())["sketches"] == 2
+    assert "| mask r=7 |" in (tmp_path / "report.md").read_text()
