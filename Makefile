@@ -9,7 +9,7 @@ VPY := $(VENV)/bin/python
 # The stamp records that the venv matches pyproject.toml, so a second `make test` skips pip entirely.
 STAMP := $(VENV)/.installed-dev
 PIP_FLAGS := --disable-pip-version-check $(if $(CI),--progress-bar off,)
-SYSTEM_PACKAGES := krita xvfb xdotool
+SYSTEM_PACKAGES := krita python3-pyqt5 xvfb xauth xdotool
 PYTEST_ARGS ?=
 
 .PHONY: help venv sysdeps lint test plugin install uninstall demo clean
@@ -37,6 +37,8 @@ sysdeps:
 	command -v krita >/dev/null || missing="$$missing krita"; \
 	command -v Xvfb >/dev/null || missing="$$missing xvfb"; \
 	command -v xdotool >/dev/null || missing="$$missing xdotool"; \
+	command -v xauth >/dev/null || missing="$$missing xauth"; \
+	dpkg -s python3-pyqt5 >/dev/null 2>&1 || missing="$$missing python3-pyqt5"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "installing system packages:$$missing"; \

@@ -31,6 +31,12 @@ def draw_circle_sketch(width: int = 96, height: int = 80, radius: int = 20) -> n
 
 
 @pytest.fixture(scope="session")
+def tiny_config() -> ModelConfig:
+    """The tiny model's config (a fixture: test modules cannot import conftest reliably)."""
+    return TINY_CONFIG
+
+
+@pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
     """A folder holding a tiny real model saved the way training saves one."""
     from engine.model import build_network

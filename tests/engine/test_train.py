@@ -3,7 +3,6 @@
 import dataclasses
 
 import numpy as np
-from conftest import TINY_CONFIG
 
 from engine.data.procedural import TRAIN_SEED, make_eyes
 from engine.noise import constant_noise
@@ -11,17 +10,17 @@ from engine.train import Trainer, make_batch, prepare_training_set, train
 from engine.weights import load_model
 
 
-def _data():
-    drawings, sketches = make_eyes(6, TRAIN_SEED, TINY_CONFIG.network.image_size)
+def _data(config):
+    drawings, sketches = make_eyes(6, TRAIN_SEED, config.network.image_size)
     return prepare_training_set(drawings, sketches)
 
 
-def test_batch_has_constant_noise_outside_and_white_targets():
-    data = _data()
-    constant = constant_noise(TINY_CONFIG.noise, TINY_CONFIG.network.image_size)
+def test_batch_has_constant_noise_outside_and_white_targets(tiny_config):
+    data = _data(tiny_config)
+    constant = constant_noise(tiny_config.noise, tiny_config.network.image_size)
     config = dataclasses.replace(
-        TINY_CONFIG,
-        train=dataclasses.replace(TINY_CONFIG.train, batch_size=16, full_mask_fraction=0.0),
+        tiny_config,
+        train=dataclasses.replace(tiny_config.train, batch_size=16, full_mask_fraction=0.0),
     )
     batch = make_batch(data, config, constant, np.random.default_rng(0))
     outside = batch.masks[..., 0] == 0
@@ -33,36 +32,38 @@ def test_batch_has_constant_noise_outside_and_white_targets():
     assert len({int(m.sum()) for m in batch.masks}) > 1
 
 
-def test_full_recipe_noises_the_whole_image():
-    data = _data()
-    constant = constant_noise(TINY_CONFIG.noise, TINY_CONFIG.network.image_size)
+def test_full_recipe_noises_the_whole_image(tiny_config):
+    data = _data(tiny_config)
+    constant = constant_noise(tiny_config.noise, tiny_config.network.image_size)
     config = dataclasses.replace(
-        TINY_CONFIG, train=dataclasses.replace(TINY_CONFIG.train, recipe="full")
+        tiny_config, train=dataclasses.replace(tiny_config.train, recipe="full")
     )
     batch = make_batch(data, config, constant, np.random.default_rng(0))
     assert np.all(batch.masks == 1.0)
 
 
-def test_training_writes_a_loadable_model(tmp_path):
-    trainer = train(TINY_CONFIG, _data(), tmp_path, checkpoint_every=2, report=lambda t: None)
-    assert trainer.step == TINY_CONFIG.train.steps
+def test_training_writes_a_loadable_model(tmp_path, tiny_config):
+    trainer = train(
+        tiny_config, _data(tiny_config), tmp_path, checkpoint_every=2, report=lambda t: None
+    )
+    assert trainer.step == tiny_config.train.steps
     network, config = load_model(tmp_path)
-    assert config == TINY_CONFIG
+    assert config == tiny_config
     for a, b in zip(trainer.ema_network.get_weights(), network.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
-def test_resuming_from_a_checkpoint_continues_exactly(tmp_path):
-    data = _data()
-    straight = Trainer(TINY_CONFIG, data, tmp_path / "straight")
+def test_resuming_from_a_checkpoint_continues_exactly(tmp_path, tiny_config):
+    data = _data(tiny_config)
+    straight = Trainer(tiny_config, data, tmp_path / "straight")
     for _ in range(4):
         straight.run_step()
 
-    interrupted = Trainer(TINY_CONFIG, data, tmp_path / "resumed")
+    interrupted = Trainer(tiny_config, data, tmp_path / "resumed")
     for _ in range(2):
         interrupted.run_step()
     interrupted.save_checkpoint(loss=0.0)
-    resumed = Trainer(TINY_CONFIG, data, tmp_path / "resumed")
+    resumed = Trainer(tiny_config, data, tmp_path / "resumed")
     assert resumed.resume() and resumed.step == 2
     for _ in range(2):
         resumed.run_step()
@@ -70,11 +71,11 @@ def test_resuming_from_a_checkpoint_continues_exactly(tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-def test_fine_tuning_starts_from_the_given_model(tmp_path, tiny_model_dir):
-    data = _data()
+def test_fine_tuning_starts_from_the_given_model(tmp_path, tiny_model_dir, tiny_config):
+    data = _data(tiny_config)
     start, _ = load_model(tiny_model_dir)
     config = dataclasses.replace(
-        TINY_CONFIG, train=dataclasses.replace(TINY_CONFIG.train, steps=1, learning_rate=1e-9)
+        tiny_config, train=dataclasses.replace(tiny_config.train, steps=1, learning_rate=1e-9)
     )
     tuned = train(config, data, tmp_path / "tuned", from_dir=tiny_model_dir, report=lambda t: None)
     # With a vanishing learning rate the tuned weights stay at the starting model's.

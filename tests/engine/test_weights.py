@@ -10,11 +10,9 @@ from engine.errors import EngineError
 from engine.weights import CONFIG_FILE, WEIGHTS_FILE, load_model
 
 
-def test_round_trip_restores_config_and_weights(tiny_model_dir):
-    from conftest import TINY_CONFIG
-
+def test_round_trip_restores_config_and_weights(tiny_model_dir, tiny_config):
     network, config = load_model(tiny_model_dir)
-    assert config == TINY_CONFIG
+    assert config == tiny_config
     again, _ = load_model(tiny_model_dir)
     for a, b in zip(network.get_weights(), again.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
