@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from engine.pipeline import DEFAULT_PRECISION
+from engine.pipeline import default_precision
 from engine.request import DEFAULT_STEPS, GenerateRequest
 
 
@@ -96,15 +96,16 @@ def run_bench(engines: dict, repeats: int, report: Callable[[str], None] = print
         )
     if len(medians) == 2:
         report(f"bfloat16 / float32 latency ratio: {medians['bfloat16'] / medians['float32']:.2f}")
-    engine = engines[DEFAULT_PRECISION]
-    latencies = samples[DEFAULT_PRECISION]
-    latency = medians[DEFAULT_PRECISION]
+    precision = default_precision()
+    engine = engines[precision]
+    latencies = samples[precision]
+    latency = medians[precision]
     gflop = model_gflop(engine.network)
     achieved = gflop * request.count * request.steps / latency
     peak = matmul_peak_gflops()
     peak_bf16 = matmul_peak_gflops(tf.bfloat16)
     figures = {
-        "precision": DEFAULT_PRECISION,
+        "precision": precision,
         "latency_s_by_precision": medians,
         "device": engine.info["device"],
         "parameters": engine.info["parameters"],
@@ -119,7 +120,7 @@ def run_bench(engines: dict, repeats: int, report: Callable[[str], None] = print
         "achieved_over_peak": achieved / peak,
     }
     report(f"device {figures['device']}, {figures['parameters']:,} parameters")
-    report(f"default precision {DEFAULT_PRECISION}: median {latency:.3f} s for 8 variants")
+    report(f"default precision {precision}: median {latency:.3f} s for 8 variants")
     report(f"model: {gflop:.3f} GFLOP per image per step; achieved {achieved:.1f} GFLOP/s")
     report(
         f"matmul peak: fp32 {peak:.1f} GFLOP/s, bf16 {peak_bf16:.1f} GFLOP/s; "

@@ -202,8 +202,8 @@ def _row(results: dict, label: str) -> dict:
 
 
 def recommend_radius(results: dict) -> int:
-    """The most varied radius keeping 90% of the retrieval of sdedit (level 8): the default."""
-    floor = 0.9 * _row(results, "sdedit from level 8")["retrieval"]
+    """The most varied radius that keeps sdedit's retrieval (level 8, within 0.01): the default."""
+    floor = _row(results, "sdedit from level 8")["retrieval"] - 0.01
     sweep = [_row(results, f"mask r={r}") for r in SWEEP_RADII]
     faithful = [row for row in sweep if row["retrieval"] >= floor] or sweep[:1]
     return max(faithful, key=lambda row: row["one_minus_ssim"])["radius"]

@@ -43,7 +43,8 @@ def read_image(path: Path) -> np.ndarray:
 def encode_png(rgba: np.ndarray) -> bytes:
     """Encode an (H, W, 4) uint8 array as PNG bytes."""
     buffer = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+    # Fast compression: level 1 is a third quicker than the default and barely larger here.
+    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 

@@ -37,7 +37,7 @@ def write_markdown(results: dict, path: Path) -> None:
         lines.append(f"| {row['label']} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        f"Recommended radius (most varied radius keeping 90% of sdedit's retrieval): "
+        f"Recommended radius (the most varied one that keeps sdedit's retrieval): "
         f"{results['recommended_radius']}.",
         "",
         "| paper's claim | holds here | figures |",

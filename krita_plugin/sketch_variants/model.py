@@ -12,7 +12,7 @@ RADIUS_RANGE = (1, 16)
 COUNT_RANGE = (1, 16)
 STEPS_RANGE = (1, 64)
 SEED_MAX = 2**31 - 1
-DEFAULT_RADIUS = 3  # the engine's default, from its radius sweep
+DEFAULT_RADIUS = 4  # the engine's default, from its radius sweep
 DEFAULT_SDEDIT_STRENGTH = 0.5
 
 

@@ -159,3 +159,18 @@ def test_the_worker_delivers_results_and_errors_on_the_main_thread() -> None:
     )
     wait_for(lambda: len(seen) == 2)
     assert sorted(seen, key=str) == [("done", True, True), ("error", "ZeroDivisionError", True)]
+
+
+def test_plugin_limits_and_defaults_match_the_engine():
+    """Krita's Python cannot import the engine, so the plugin keeps copies; they must agree."""
+    from sketch_variants import model as plugin_model
+
+    from engine import request as engine_request
+
+    assert plugin_model.MODES == engine_request.MODES
+    assert plugin_model.RADIUS_RANGE == engine_request.RADIUS_RANGE
+    assert plugin_model.COUNT_RANGE == engine_request.COUNT_RANGE
+    assert plugin_model.STEPS_RANGE == engine_request.STEPS_RANGE
+    assert plugin_model.SEED_MAX == engine_request.SEED_RANGE[1]
+    assert plugin_model.DEFAULT_RADIUS == engine_request.DEFAULT_RADIUS
+    assert plugin_model.DEFAULT_SDEDIT_STRENGTH == engine_request.DEFAULT_STRENGTH["sdedit"]
