@@ -9,7 +9,7 @@ import numpy as np
 
 from engine.errors import EngineError
 from engine.framing import frame_sketch
-from engine.images import read_image, write_png
+from engine.images import flatten_on_white, read_image, write_png
 from engine.request import GenerateRequest
 
 
@@ -60,8 +60,6 @@ def _output_folders(out: Path, inputs: list[Path]) -> list[Path]:
 
 
 def _flattened(rgba: np.ndarray) -> np.ndarray:
-    rgb = rgba[..., :3].astype(np.float32)
-    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
-    flat = rgb * alpha + 255.0 * (1.0 - alpha)
-    opaque = np.full(rgba.shape[:2] + (1,), 255, np.float32)
-    return np.concatenate([flat, opaque], axis=-1).round().astype(np.uint8)
+    flat = (flatten_on_white(rgba) * 255.0).round().astype(np.uint8)
+    opaque = np.full(rgba.shape[:2] + (1,), 255, np.uint8)
+    return np.concatenate([flat, opaque], axis=-1)

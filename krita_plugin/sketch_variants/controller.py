@@ -58,20 +58,12 @@ class Controller(QObject):
         """Drop queued jobs and cancel the running one."""
         self._run += 1
         dropped = len(self._queue) + (1 if self._current else 0)
-        self._queue.clear()
         if self._stream is not None:
             self._stream.close()
             self._stream = None
         if self._job_id:
             self.client.cancel(self._job_id)
-        self._current, self._job_id = None, ""
-        self._update(
-            busy=False,
-            step=0,
-            total=0,
-            jobs_left=0,
-            message="Cancelled." if dropped else self.state.message,
-        )
+        self._stop_all("Cancelled." if dropped else self.state.message)
 
     def start_engine(self) -> None:
         """Connect to the engine, starting a local one if none answers (the Start button)."""
@@ -351,16 +343,16 @@ class Controller(QObject):
             work()
         except Exception as error:  # noqa: BLE001 - the UI must survive any bug in a callback
             traceback.print_exc()  # so the bug is in Krita's log, not only in the docker
-            self._queue.clear()
-            self._current, self._job_id = None, ""
-            self._update(
-                busy=False,
-                step=0,
-                total=0,
-                jobs_left=0,
-                message=f"Sketch Variants hit an internal error ({type(error).__name__}: {error}); "
-                "please report it.",
+            self._stop_all(
+                f"Sketch Variants hit an internal error ({type(error).__name__}: {error}); "
+                "please report it."
             )
+
+    def _stop_all(self, message: str) -> None:
+        """Forget every queued and running job and show `message`."""
+        self._queue.clear()
+        self._current, self._job_id = None, ""
+        self._update(busy=False, step=0, total=0, jobs_left=0, message=message)
 
 
 def build_request(job: Job) -> JobRequest:

@@ -178,3 +178,26 @@ def test_help_does_not_load_tensorflow():
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
     )
     assert completed.stdout.strip().endswith("False")
+
+
+def test_opaque_output_is_flattened_on_white(sketch_file, tmp_path, tiny_model_dir):
+    out = tmp_path / "flat"
+    code = main(
+        [
+            "generate",
+            str(sketch_file),
+            "--count",
+            "1",
+            "--steps",
+            "2",
+            "--opaque",
+            "--model",
+            str(tiny_model_dir),
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    image = np.asarray(Image.open(next(out.iterdir())))
+    assert image.shape[2] == 4 and image[..., 3].min() == 255
+    assert (image[0, 0, :3] == 255).all()  # far from the sketch: white paper
