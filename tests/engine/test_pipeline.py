@@ -72,3 +72,16 @@ def test_empty_sketch_fails_before_any_work(tiny_engine):
 def test_info_names_model_and_device(tiny_engine):
     info = tiny_engine.info
     assert info["image_size"] == 32 and info["device"] == "CPU" and info["parameters"] > 0
+
+
+def test_huge_sketch_with_a_small_stroke(tiny_engine):
+    """8000 x 8000 px: the model sees only the framed stroke; variants hold only their patch."""
+    sketch = np.zeros((8000, 8000, 4), np.uint8)
+    sketch[5000:5012, 3000:3100] = (20, 20, 20, 255)
+    result = tiny_engine.generate(GenerateRequest(sketch=sketch, count=2, steps=2))
+    for variant in result.variants:
+        assert variant.patch.shape[0] < 200  # a frame around the stroke, not the canvas
+        image = variant.image
+        assert image.shape == sketch.shape
+        ys, xs = np.nonzero(image[..., 3])
+        assert ys.min() > 4900 and ys.max() < 5112 and xs.min() > 2950 and xs.max() < 3150
