@@ -10,13 +10,9 @@ from tests.server.conftest import sketch
 
 
 @pytest.fixture
-def real(request, serve):
-    """A server around the shared tiny real Engine; skipped until tests/conftest.py provides it."""
-    try:
-        engine = request.getfixturevalue("tiny_engine")
-    except pytest.FixtureLookupError:
-        pytest.skip("needs the tiny_engine fixture of tests/conftest.py")
-    return serve(engine)
+def real(tiny_engine, serve):
+    """A server around the shared tiny real Engine."""
+    return serve(tiny_engine)
 
 
 def _ink(seed: int, height: int, width: int) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import selectors
@@ -14,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from engine.paths import DEFAULT_MODEL_DIR
 from engine.server.client import Client
 from tests.server.conftest import sketch
 
@@ -24,17 +22,9 @@ START_TIMEOUT = 240.0  # seconds for TensorFlow and the model to load on a busy 
 
 
 @pytest.fixture
-def model_dir(request) -> Path:
-    """A model folder to serve: the tiny test model, else the shipped weights."""
-    if importlib.util.find_spec("engine.pipeline") is None:
-        pytest.skip("needs engine/pipeline.py")
-    try:
-        return request.getfixturevalue("tiny_model_dir")
-    except pytest.FixtureLookupError:
-        pass
-    if not (DEFAULT_MODEL_DIR / "config.json").is_file():
-        pytest.skip("needs the tiny_model_dir fixture or the shipped weights")
-    return DEFAULT_MODEL_DIR
+def model_dir(tiny_model_dir) -> Path:
+    """The model folder to serve: the tiny real test model (fast to load)."""
+    return tiny_model_dir
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
