@@ -18,7 +18,7 @@ from krita_harness import (  # noqa: E402
     make_home,
     missing_system_packages,
     start_engine,
-    stop_engine,
+    stop_process,
 )
 
 
@@ -69,4 +69,4 @@ def engine(
     try:
         yield Engine(url=url, token=(folder / "token").read_text().strip(), model=model)
     finally:
-        stop_engine(process)
+        stop_process(process)

@@ -169,12 +169,12 @@ def start_engine(model: Path, token_file: Path, log: Path) -> tuple[subprocess.P
             break
         if line.startswith("ENGINE_READY "):
             return process, line.split(" ", 1)[1].strip()
-    stop_engine(process)
+    stop_process(process)
     raise RuntimeError(f"the engine did not start; its log: {log.read_text()[-800:]}")
 
 
-def stop_engine(process: subprocess.Popen) -> None:
-    """SIGTERM, then SIGKILL if the engine does not stop within 15 s."""
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if the process (engine or Krita) does not stop within 15 s."""
     process.terminate()
     try:
         process.wait(timeout=15)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from krita_harness import ARTIFACTS, HERE, KritaHome, make_home, xvfb_display
+from krita_harness import ARTIFACTS, HERE, KritaHome, make_home, stop_process, xvfb_display
 
 SCREENSHOT = ARTIFACTS / "krita-gui-docker.png"
 SHORTCUT = "ctrl+alt+shift+g"  # the default in krita_plugin/sketch_variants.action
@@ -85,12 +85,7 @@ def gui_run(gui_home: KritaHome, display: str, tmp_path_factory: pytest.TempPath
         return {"ready": ready, **result}
     finally:
         if krita.poll() is None:
-            krita.terminate()
-            try:
-                krita.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                krita.kill()
-                krita.wait()
+            stop_process(krita)
         log.close()
 
 
