@@ -14,8 +14,8 @@ from engine.data.procedural import HELDOUT_SEED, TRAIN_SEED, make_eyes
 from engine.data.strokes import extract_strokes
 from engine.framing import crop_to_model, frame_sketch
 from engine.images import flatten_on_white
-from engine.masks import dilate
 from engine.metrics import (
+    Strokes,
     chamfer,
     detail,
     diversity,
@@ -24,6 +24,7 @@ from engine.metrics import (
     nearest_distances,
     recall_precision,
     retrieval_accuracy,
+    strokes_of,
 )
 from engine.request import DEFAULT_RADIUS, GenerateRequest
 
@@ -109,19 +110,25 @@ def generate_condition(
 
 
 def score(
-    outputs: np.ndarray, sketches: np.ndarray, reference: np.ndarray, training: np.ndarray
+    outputs: np.ndarray,
+    sketch_strokes: list[Strokes],
+    reference_features: np.ndarray,
+    training: np.ndarray,
 ) -> dict[str, float]:
     """All figures for one condition's outputs."""
-    sketch_inks = [extract_strokes(sketch) for sketch in sketches]
-    output_inks = [[extract_strokes(image) for image in variants] for variants in outputs]
+    output_strokes = [
+        [strokes_of(extract_strokes(image)) for image in variants] for variants in outputs
+    ]
     chamfers, recalls, precisions, diversities, details = [], [], [], [], []
-    for sketch_ink, inks, variants in zip(sketch_inks, output_inks, outputs, strict=True):
-        for ink in inks:
-            chamfers.append(chamfer(sketch_ink, ink))
-            recall, precision = recall_precision(sketch_ink, ink)
+    for sketch, variant_strokes, variants in zip(
+        sketch_strokes, output_strokes, outputs, strict=True
+    ):
+        for strokes in variant_strokes:
+            chamfers.append(chamfer(sketch, strokes))
+            recall, precision = recall_precision(sketch, strokes)
             recalls.append(recall)
             precisions.append(precision)
-        band = dilate(sketch_ink, DEFAULT_RADIUS)
+        band = sketch.distance <= DEFAULT_RADIUS
         diversities.append(diversity(list(variants), band))
         details.extend(detail(image) for image in variants)
     flat = outputs.reshape((-1,) + outputs.shape[2:])
@@ -131,12 +138,12 @@ def score(
         "blank_share": 1 - len(finite) / len(chamfers),
         "recall": float(np.mean(recalls)),
         "precision": float(np.mean(precisions)),
-        "retrieval": retrieval_accuracy(output_inks, sketch_inks),
+        "retrieval": retrieval_accuracy(output_strokes, sketch_strokes),
         "l1_inside": float(np.mean([d["l1_inside"] for d in diversities])),
         "l1_outside": float(np.mean([d["l1_outside"] for d in diversities])),
         "one_minus_ssim": float(np.mean([d["one_minus_ssim"] for d in diversities])),
         "detail": float(np.mean(details)),
-        "kid_x1000": 1000 * kid(features(reference), features(flat)),
+        "kid_x1000": 1000 * kid(reference_features, features(flat)),
         "nearest_train_rms": float(nearest_distances(flat, training).mean()),
     }
 
@@ -166,11 +173,14 @@ def run_evaluation(
     )
     training = make_eyes(train_count or 1000, TRAIN_SEED, size)[0].astype(np.float32) / 255.0
 
+    # Computed once for all conditions: the sketches' strokes and the real drawings' features.
+    sketch_strokes = [strokes_of(extract_strokes(sketch)) for sketch in sketches]
+    reference_features = features(reference)
     results = {
         "sketches": sketch_count,
         "variants_per_sketch": count,
         "chance_retrieval": 1 / sketch_count,
-        "kid_floor_x1000": 1000 * kid(features(reference), features(floor_set)),
+        "kid_floor_x1000": 1000 * kid(reference_features, features(floor_set)),
         "real_nearest_train_rms": float(nearest_distances(floor_set, training).mean()),
         "sketch_detail": float(np.mean([detail(s) for s in sketches])),
         "rows": [],
@@ -179,7 +189,7 @@ def run_evaluation(
     for condition in conditions(baseline is not None):
         model = baseline if condition.baseline else engine
         outputs = generate_condition(model, condition, sketches_u8, count)
-        figures = score(outputs, sketches, reference, training)
+        figures = score(outputs, sketch_strokes, reference_features, training)
         results["rows"].append({**asdict(condition), **figures})
         if condition.label in GRID_ROWS or condition.baseline:
             examples[condition.label] = outputs[:GRID_SKETCHES]

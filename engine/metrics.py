@@ -5,6 +5,8 @@ Images are (H, W, 3) float arrays in [0, 1] on white; ink masks are bool (H, W).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from engine.masks import squared_distance_to_ink
@@ -12,31 +14,41 @@ from engine.masks import squared_distance_to_ink
 TOLERANCE_PX = 2.0  # a stroke counts as reproduced within this many pixels
 
 
-def chamfer(ink_a: np.ndarray, ink_b: np.ndarray) -> float:
+@dataclass(frozen=True)
+class Strokes:
+    """Ink pixels and, for every pixel, the distance to the nearest of them (computed once)."""
+
+    ink: np.ndarray  # bool (H, W)
+    distance: np.ndarray  # (H, W) float, pixels to the nearest ink pixel
+
+
+def strokes_of(ink: np.ndarray) -> Strokes:
+    """The strokes of an ink mask, with their distance map."""
+    return Strokes(ink, np.sqrt(squared_distance_to_ink(ink)))
+
+
+def chamfer(a: Strokes, b: Strokes) -> float:
     """Symmetric mean distance between two sets of ink pixels (pixels); inf if one is empty."""
-    if not ink_a.any() or not ink_b.any():
+    if not a.ink.any() or not b.ink.any():
         return float("inf")
-    to_b = np.sqrt(squared_distance_to_ink(ink_b)[ink_a]).mean()
-    to_a = np.sqrt(squared_distance_to_ink(ink_a)[ink_b]).mean()
-    return float((to_a + to_b) / 2)
+    return float((b.distance[a.ink].mean() + a.distance[b.ink].mean()) / 2)
 
 
-def recall_precision(sketch_ink: np.ndarray, output_ink: np.ndarray) -> tuple[float, float]:
+def recall_precision(sketch: Strokes, output: Strokes) -> tuple[float, float]:
     """Share of sketch strokes the output reproduces, and of output strokes on the sketch."""
-    if not output_ink.any():
+    if not output.ink.any():
         return 0.0, 0.0
-    limit = TOLERANCE_PX**2
-    recall = float((squared_distance_to_ink(output_ink)[sketch_ink] <= limit).mean())
-    precision = float((squared_distance_to_ink(sketch_ink)[output_ink] <= limit).mean())
+    recall = float((output.distance[sketch.ink] <= TOLERANCE_PX).mean())
+    precision = float((sketch.distance[output.ink] <= TOLERANCE_PX).mean())
     return recall, precision
 
 
-def retrieval_accuracy(output_inks: list[list[np.ndarray]], sketch_inks: list[np.ndarray]) -> float:
+def retrieval_accuracy(outputs: list[list[Strokes]], sketches: list[Strokes]) -> float:
     """Share of variants whose nearest sketch (by chamfer distance) is their own sketch."""
     hits = total = 0
-    for own, variants in enumerate(output_inks):
-        for ink in variants:
-            distances = [chamfer(ink, sketch) for sketch in sketch_inks]
+    for own, variants in enumerate(outputs):
+        for strokes in variants:
+            distances = [chamfer(strokes, sketch) for sketch in sketches]
             hits += int(np.argmin(distances) == own)
             total += 1
     return hits / total

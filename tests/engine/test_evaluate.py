@@ -5,13 +5,25 @@ import json
 import numpy as np
 
 from engine.evaluate import run_evaluation
-from engine.metrics import chamfer, diversity, kid, recall_precision, retrieval_accuracy, ssim
+from engine.metrics import (
+    chamfer,
+    diversity,
+    kid,
+    recall_precision,
+    retrieval_accuracy,
+    ssim,
+    strokes_of,
+)
 
 
-def _line(row: int, size: int = 32) -> np.ndarray:
+def _ink(row: int, size: int = 32) -> np.ndarray:
     ink = np.zeros((size, size), bool)
     ink[row, 4:28] = True
     return ink
+
+
+def _line(row: int, size: int = 32):
+    return strokes_of(_ink(row, size))
 
 
 def test_stroke_metrics_on_known_shapes():
@@ -19,7 +31,7 @@ def test_stroke_metrics_on_known_shapes():
     assert chamfer(_line(10), _line(13)) == 3.0
     assert recall_precision(_line(10), _line(11)) == (1.0, 1.0)  # within the 2 px tolerance
     assert recall_precision(_line(10), _line(20)) == (0.0, 0.0)
-    assert chamfer(_line(10), np.zeros((32, 32), bool)) == float("inf")
+    assert chamfer(_line(10), strokes_of(np.zeros((32, 32), bool))) == float("inf")
 
 
 def test_retrieval_is_perfect_for_copies_and_chance_for_one_guess():
@@ -32,10 +44,10 @@ def test_diversity_and_ssim():
     rng = np.random.default_rng(0)
     image = rng.random((32, 32, 3))
     assert abs(ssim(image, image) - 1.0) < 1e-9
-    same = diversity([image, image], _line(10))
+    same = diversity([image, image], _ink(10))
     assert same == {"l1_inside": 0.0, "l1_outside": 0.0, "one_minus_ssim": same["one_minus_ssim"]}
     assert abs(same["one_minus_ssim"]) < 1e-9
-    assert diversity([image, 1 - image], _line(10))["l1_outside"] > 0.2
+    assert diversity([image, 1 - image], _ink(10))["l1_outside"] > 0.2
 
 
 def test_kid_is_near_zero_for_one_distribution_and_large_for_another():
