@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import colorsys
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw
+
+from engine.data.geometry import ellipse, hsv, normals, tapered, wobble
 
 TRAIN_SEED = 1
 HELDOUT_SEED = 2
 SUPERSAMPLE = 4  # render at 4x and downsample with LANCZOS for anti-aliased lines
 MARGIN = 0.06  # fraction of the frame kept empty on every side of an eye
 _LID_POINTS = 48
-_ELLIPSE_POINTS = 72
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,16 @@ class _Placement:
         return points @ self.matrix.T + self.offset
 
 
-def make_eye(rng: np.random.Generator, size: int = 64) -> EyeSample:
-    """Draw one random eye and its rough sketch at size x size pixels."""
+def make_eye(rng: np.random.Generator, size: int = 64, line_scale: float = 1.0) -> EyeSample:
+    """Draw one random eye and its rough sketch at size x size pixels.
+
+    line_scale multiplies the sketch's pencil width and wobble, which are in pixels: 1 suits a
+    64 px frame; a sketch drawn on a 768 px layer has lines a few pixels wide, not one.
+    """
     design = _design(rng)
     transform = _placement(design, rng, size)
     drawing = _render_drawing(design, transform, size)
-    sketch = _render_sketch(design, transform, size, rng)
+    sketch = _render_sketch(design, transform, size, rng, line_scale)
     return EyeSample(drawing=drawing, sketch=sketch)
 
 
@@ -92,34 +96,11 @@ def _profile(t: np.ndarray, a: float, b: float) -> np.ndarray:
     return np.clip(1 - t, 0, None) ** a * np.clip(1 + t, 0, None) ** b / peak
 
 
-def _normals(points: np.ndarray) -> np.ndarray:
-    """Unit normals of a polyline, pointing left of its direction (up for a left-to-right line)."""
-    tangent = np.gradient(points, axis=0)
-    tangent /= np.linalg.norm(tangent, axis=1, keepdims=True) + 1e-9
-    return np.stack([tangent[:, 1], -tangent[:, 0]], axis=1)
-
-
-def _tapered(center: np.ndarray, widths: np.ndarray) -> np.ndarray:
-    """Polygon of a stroke along `center` whose width varies point by point."""
-    offset = _normals(center) * (widths[:, None] / 2)
-    return np.concatenate([center + offset, (center - offset)[::-1]])
-
-
-def _ellipse(cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
-    angle = np.linspace(0, 2 * np.pi, _ELLIPSE_POINTS, endpoint=False)
-    return np.stack([cx + rx * np.cos(angle), cy + ry * np.sin(angle)], axis=1)
-
-
 def _curve(start: np.ndarray, direction: np.ndarray, length: float, bend: float) -> np.ndarray:
     """A gently bent stroke from `start`: a quadratic curve bending to the left of `direction`."""
     s = np.linspace(0, 1, 12)[:, None]
     side = np.array([direction[1], -direction[0]])
     return start + direction * length * s + side * bend * length * s**2
-
-
-def _hsv(h: float, s: float, v: float) -> tuple[int, int, int]:
-    r, g, b = colorsys.hsv_to_rgb(h % 1.0, min(max(s, 0.0), 1.0), min(max(v, 0.0), 1.0))
-    return round(r * 255), round(g * 255), round(b * 255)
 
 
 def _design(rng: np.random.Generator) -> _Design:
@@ -138,7 +119,7 @@ def _design(rng: np.random.Generator) -> _Design:
     inner = np.clip(s / rng.uniform(0.2, 0.6), 0, 1) ** 0.7
     outer = np.clip((1 - s) / 0.06, 0.35, 1)
     widths = thickness * (0.12 + 0.88 * inner) * outer
-    up_normal = _normals(upper)
+    up_normal = normals(upper)
     lid_top = upper + up_normal * widths[:, None]
     lid_band = np.concatenate([upper, lid_top[::-1]])
     lid_center = upper + up_normal * (widths[:, None] / 2)
@@ -153,7 +134,7 @@ def _design(rng: np.random.Generator) -> _Design:
             rng.uniform(0.04, 0.14),
             rng.uniform(0, 0.5),
         )
-        strokes.append((_tapered(wing, line_width * np.linspace(1, 0.1, len(wing))), wing))
+        strokes.append((tapered(wing, line_width * np.linspace(1, 0.1, len(wing))), wing))
     lash_count = rng.choice(6, p=[0.15, 0.15, 0.2, 0.2, 0.18, 0.12])
     for position in np.sort(rng.uniform(0.5, 0.97, lash_count)):
         i = int(position * (_LID_POINTS - 1))
@@ -170,9 +151,7 @@ def _design(rng: np.random.Generator) -> _Design:
         )
         strokes.append(
             (
-                _tapered(
-                    lash, line_width * rng.uniform(0.5, 0.9) * np.linspace(1, 0.05, len(lash))
-                ),
+                tapered(lash, line_width * rng.uniform(0.5, 0.9) * np.linspace(1, 0.05, len(lash))),
                 lash,
             )
         )
@@ -183,7 +162,7 @@ def _design(rng: np.random.Generator) -> _Design:
         )
         crease = (lid_top + up_normal * rng.uniform(0.04, 0.1))[start:stop]
         fade = np.sin(np.linspace(0, np.pi, len(crease))) ** 0.5
-        strokes.append((_tapered(crease, rng.uniform(0.008, 0.018) * (0.2 + 0.8 * fade)), crease))
+        strokes.append((tapered(crease, rng.uniform(0.008, 0.018) * (0.2 + 0.8 * fade)), crease))
     if rng.uniform() < 0.5:  # an eyebrow above the lid
         bt = np.linspace(-1, 1, 24)
         lift = lid_top[:, 1].min() - rng.uniform(0.1, 0.28)
@@ -191,7 +170,7 @@ def _design(rng: np.random.Generator) -> _Design:
         bv = lift - rng.uniform(0.02, 0.1) * (1 - bt**2) + rng.uniform(-0.08, 0.08) * bt
         brow = np.stack([bu, bv], axis=1)
         brow_widths = rng.uniform(0.015, 0.045) * np.linspace(1, 0.2, len(brow)) ** 0.6
-        strokes.append((_tapered(brow, brow_widths), brow))
+        strokes.append((tapered(brow, brow_widths), brow))
 
     lower_width = rng.uniform(0.02, 0.045)
     kind = rng.choice(["full", "partial", "absent"], p=[0.35, 0.45, 0.2])
@@ -210,24 +189,24 @@ def _design(rng: np.random.Generator) -> _Design:
     lid_up = np.interp(iris_u, u, upper[:, 1])
     lid_low = np.interp(iris_u, u, lower[:, 1])
     iris_v = lid_up + (lid_low - lid_up) * rng.uniform(0.4, 0.6)
-    iris = _ellipse(iris_u, iris_v, iris_rx, iris_ry)
+    iris = ellipse(iris_u, iris_v, iris_rx, iris_ry)
     pupil_v = iris_v - iris_ry * rng.uniform(0.0, 0.12)
     if rng.uniform() < 0.15:  # a cat-like slit pupil
-        pupil = _ellipse(
+        pupil = ellipse(
             iris_u, pupil_v, iris_rx * rng.uniform(0.08, 0.16), iris_ry * rng.uniform(0.6, 0.8)
         )
     else:
         pupil_r = rng.uniform(0.28, 0.5)
-        pupil = _ellipse(
+        pupil = ellipse(
             iris_u, pupil_v, iris_rx * pupil_r, iris_ry * pupil_r * rng.uniform(0.9, 1.15)
         )
     crescent = None
     if rng.uniform() < 0.5:
-        crescent = _ellipse(iris_u, iris_v + iris_ry * 0.45, iris_rx * 0.7, iris_ry * 0.38)
+        crescent = ellipse(iris_u, iris_v + iris_ry * 0.45, iris_rx * 0.7, iris_ry * 0.38)
     side = rng.choice([-1.0, 1.0])
     main_r = iris_rx * rng.uniform(0.2, 0.34)
     highlights = [
-        _ellipse(
+        ellipse(
             iris_u + side * iris_rx * rng.uniform(0.25, 0.45),
             iris_v - iris_ry * rng.uniform(0.25, 0.45),
             main_r,
@@ -238,7 +217,7 @@ def _design(rng: np.random.Generator) -> _Design:
         r = iris_rx * rng.uniform(0.07, 0.15)
         hu = iris_u + rng.uniform(-0.5, 0.5) * iris_rx
         hv = iris_v + rng.uniform(0.1, 0.5) * iris_ry
-        highlights.append(_ellipse(hu, hv, r, r))
+        highlights.append(ellipse(hu, hv, r, r))
 
     hue = rng.uniform()
     saturation = rng.uniform(0.45, 0.9)
@@ -257,14 +236,14 @@ def _design(rng: np.random.Generator) -> _Design:
         crescent=crescent,
         highlights=highlights,
         shadow_width=rng.uniform(0.04, 0.12),
-        line_rgb=_hsv(line_hue, rng.uniform(0.2, 0.6), rng.uniform(0.06, 0.2)),
-        iris_top_rgb=_hsv(hue, saturation, rng.uniform(0.2, 0.4)),
-        iris_bottom_rgb=_hsv(
+        line_rgb=hsv(line_hue, rng.uniform(0.2, 0.6), rng.uniform(0.06, 0.2)),
+        iris_top_rgb=hsv(hue, saturation, rng.uniform(0.2, 0.4)),
+        iris_bottom_rgb=hsv(
             hue + rng.uniform(-0.05, 0.05), saturation * 0.8, rng.uniform(0.7, 0.95)
         ),
-        iris_dark_rgb=_hsv(hue, saturation, rng.uniform(0.05, 0.15)),
-        crescent_rgb=_hsv(hue, saturation * 0.5, 0.97),
-        shadow_rgb=_hsv(hue, rng.uniform(0.05, 0.2), rng.uniform(0.8, 0.9)),
+        iris_dark_rgb=hsv(hue, saturation, rng.uniform(0.05, 0.15)),
+        crescent_rgb=hsv(hue, saturation * 0.5, 0.97),
+        shadow_rgb=hsv(hue, rng.uniform(0.05, 0.2), rng.uniform(0.8, 0.9)),
         sketch_grey=int(rng.integers(30, 90)),
     )
 
@@ -300,7 +279,7 @@ def _render_drawing(design: _Design, transform: _Placement, size: int) -> np.nda
 
     canvas = Image.new("RGB", (big, big), (255, 255, 255))
     shadow = Image.new("L", (big, big), 0)
-    shadow_band = design.upper - _normals(design.upper) * design.shadow_width
+    shadow_band = design.upper - normals(design.upper) * design.shadow_width
     shadow_polygon = np.concatenate([design.upper, shadow_band[::-1]])
     ImageDraw.Draw(shadow).polygon(_xy(transform(shadow_polygon)), fill=150)
     canvas.paste(design.shadow_rgb, mask=ImageChops.multiply(shadow, opening))
@@ -315,7 +294,7 @@ def _render_drawing(design: _Design, transform: _Placement, size: int) -> np.nda
         draw.polygon(_xy(transform(design.crescent)), fill=design.crescent_rgb)
     rim = np.concatenate([iris_points, iris_points[:1]])
     rim_widths = np.full(len(rim), design.iris_ring * transform.scale)
-    draw.polygon(_xy(_tapered(rim, rim_widths)), fill=design.iris_dark_rgb)
+    draw.polygon(_xy(tapered(rim, rim_widths)), fill=design.iris_dark_rgb)
     draw.polygon(_xy(transform(design.pupil)), fill=design.iris_dark_rgb)
     for highlight in design.highlights:
         draw.polygon(_xy(transform(highlight)), fill=(255, 255, 255))
@@ -328,7 +307,7 @@ def _render_drawing(design: _Design, transform: _Placement, size: int) -> np.nda
     for part in design.lower_drawn:
         taper = 0.15 + 0.85 * np.sin(np.linspace(0, np.pi, len(part))) ** 0.5
         draw.polygon(
-            _xy(transform(_tapered(part, design.lower_width * taper))), fill=design.line_rgb
+            _xy(transform(tapered(part, design.lower_width * taper))), fill=design.line_rgb
         )
     for polygon, _ in design.strokes:
         draw.polygon(_xy(transform(polygon)), fill=design.line_rgb)
@@ -355,7 +334,11 @@ def _clipped_runs(design: _Design, loop: np.ndarray) -> list[np.ndarray]:
 
 
 def _render_sketch(
-    design: _Design, transform: _Placement, size: int, rng: np.random.Generator
+    design: _Design,
+    transform: _Placement,
+    size: int,
+    rng: np.random.Generator,
+    line_scale: float = 1.0,
 ) -> np.ndarray:
     big = size * SUPERSAMPLE
     lines = [design.lid_center, *design.lower_drawn, *(center for _, center in design.strokes)]
@@ -363,29 +346,12 @@ def _render_sketch(
     canvas = Image.new("L", (big, big), 255)
     draw = ImageDraw.Draw(canvas)
     for line in lines:
-        points = _wobble(transform(line), rng)
+        points = wobble(transform(line), rng, line_scale)
         # Pencil pressure: about 1 px wide, lighter towards the ends of an open stroke.
         pressure = np.sin(np.linspace(0, np.pi, len(points))) ** 0.5
         if np.allclose(line[0], line[-1]):
             pressure[:] = 1.0
-        widths = rng.uniform(0.9, 1.5) * (0.5 + 0.5 * pressure)
-        draw.polygon(_xy(_tapered(points, widths)), fill=design.sketch_grey)
+        widths = rng.uniform(0.9, 1.5) * (0.5 + 0.5 * pressure) * line_scale
+        draw.polygon(_xy(tapered(points, widths)), fill=design.sketch_grey)
     sketch = np.asarray(canvas.resize((size, size), Image.LANCZOS))
     return np.repeat(sketch[..., None], 3, axis=2)
-
-
-def _wobble(points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Make a line rough: shift it, let it wave a little and over- or undershoot its ends."""
-    length = np.linalg.norm(np.diff(points, axis=0), axis=1).sum()
-    closed = np.allclose(points[0], points[-1])
-    cycles = rng.uniform(0.5, 1.5) * length / 30
-    if closed:  # a whole number of waves, so the loop meets itself without a kink
-        cycles = max(1, round(cycles))
-    s = np.linspace(0, 1, len(points))[:, None]
-    waves = rng.uniform(0.1, 0.4) * np.sin(2 * np.pi * (cycles * s + rng.uniform()))
-    rough = points + _normals(points) * waves + rng.normal(0, 0.35, 2)
-    if not closed:
-        for end, neighbour in ((0, 1), (-1, -2)):
-            direction = rough[end] - rough[neighbour]
-            rough[end] += direction / (np.linalg.norm(direction) + 1e-9) * rng.uniform(-0.5, 1.2)
-    return rough
