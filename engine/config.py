@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from engine.errors import EngineError
+
+Section = TypeVar("Section")
 
 
 @dataclass(frozen=True)
@@ -67,12 +72,80 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        """Rebuild from `to_dict` output; unknown keys are an error, so typos do not pass."""
-        network = dict(data["network"])
-        network["widths"] = tuple(network["widths"])
-        return cls(
-            network=NetworkConfig(**network),
-            schedule=ScheduleConfig(**data["schedule"]),
-            noise=NoiseConfig(**data["noise"]),
-            train=TrainConfig(**data["train"]),
+        """Rebuild from `to_dict` output; EngineError names the first field that is wrong."""
+        if not isinstance(data, dict):
+            raise EngineError("config must be a JSON object")
+        config = cls(
+            network=parse_section(NetworkConfig, data, "network"),
+            schedule=parse_section(ScheduleConfig, data, "schedule"),
+            noise=parse_section(NoiseConfig, data, "noise"),
+            train=parse_section(TrainConfig, data, "train"),
         )
+        network, schedule = config.network, config.schedule
+        for name in ("image_size", "patch_size", "block_depth", "embedding_dims"):
+            _require(getattr(network, name) >= 1, f"network.{name}", "must be at least 1")
+        _require(
+            network.widths != () and min(network.widths) >= 1,
+            "network.widths",
+            "must be a non-empty list of channel counts of at least 1",
+        )
+        _require(
+            network.image_size % network.patch_size == 0,
+            "network.image_size",
+            "must be a multiple of network.patch_size",
+        )
+        _require(schedule.levels >= 1, "schedule.levels", "must be at least 1")
+        _require(
+            0 < schedule.min_signal_rate < schedule.max_signal_rate < 1,
+            "schedule.min_signal_rate",
+            "and max_signal_rate must satisfy 0 < min < max < 1",
+        )
+        return config
+
+
+def parse_section(cls: type[Section], data: dict[str, Any], name: str) -> Section:
+    """The section `name` of a config dict, each value checked against its field's default type.
+
+    Unknown keys are an error, so typos do not pass; missing keys take the field's default.
+    """
+    values = data.get(name)
+    if not isinstance(values, dict):
+        raise EngineError(f"config {name} must be an object of settings, got {values!r:.40}")
+    defaults = cls()
+    known = {item.name for item in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise EngineError(f"config {name}.{unknown[0]!s:.40} is not a known setting")
+    typed = {
+        key: _typed(value, getattr(defaults, key), f"{name}.{key}") for key, value in values.items()
+    }
+    return cls(**typed)
+
+
+def _typed(value: Any, default: Any, field_name: str) -> Any:
+    # bool is an int in Python but never a valid count or size here.
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, tuple):
+        if isinstance(value, list | tuple) and all(
+            isinstance(x, int) and not isinstance(x, bool) for x in value
+        ):
+            return tuple(value)
+        kind = "a list of whole numbers"
+    elif isinstance(default, int):
+        if is_int:
+            return value
+        kind = "a whole number"
+    elif isinstance(default, float):
+        if (is_int or isinstance(value, float)) and math.isfinite(value):
+            return float(value)
+        kind = "a number"
+    elif isinstance(value, str):
+        return value
+    else:
+        kind = "a string"
+    raise EngineError(f"config {field_name} must be {kind}, got {value!r:.40}")
+
+
+def _require(condition: bool, field_name: str, rule: str) -> None:
+    if not condition:
+        raise EngineError(f"config {field_name} {rule}")
