@@ -6,10 +6,10 @@ from typing import Any
 
 from krita import Krita
 
-from .model import Box, Sketch, Target
 from .naming import group_name, variant_name
 from .pixels import is_transparent
 from .settings import GROUP
+from .values import Box, Sketch, Target
 
 Found = tuple[list[tuple[Target, Sketch]], list[str]]
 

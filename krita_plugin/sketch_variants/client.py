@@ -7,18 +7,26 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from PyQt5.QtCore import QObject, QUrl
 from PyQt5.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
 
-from .model import JobRequest, Variant
 from .sse import SseParser
+from .values import JobRequest, Variant
 
-UNREACHABLE = "unreachable"  # nothing answers at the address
-AUTH = "auth"  # the engine refused the token
-REFUSED = "refused"  # the engine answered with an error (bad input, unknown job, ...)
-PROTOCOL = "protocol"  # the answer was not what the API promises
+
+class FailureKind(Enum):
+    """Why a request failed, as far as the plugin's logic cares."""
+
+    UNREACHABLE = "unreachable"  # nothing answers at the address
+    AUTH = "auth"  # the engine refused the token
+    REFUSED = "refused"  # the engine answered with an error (bad input, unknown job, ...)
+    PROTOCOL = "protocol"  # the answer was not what the API promises
+
+
+UNREACHABLE, AUTH, REFUSED, PROTOCOL = FailureKind
 
 # Network errors that mean "nothing is listening there" rather than "it answered badly".
 _UNREACHABLE_ERRORS = {
@@ -38,11 +46,23 @@ REQUEST_TIMEOUT_MS = 15_000  # health, submit, result and cancel; never the even
 class Failure:
     """Why a request did not give what was asked: a kind for the logic, a message for the artist."""
 
-    kind: str
+    kind: FailureKind
     message: str
+
+    @property
+    def lost(self) -> bool:
+        """True when every further request would fail the same way (engine gone or refusing us)."""
+        return self.kind in (UNREACHABLE, AUTH)
 
 
 OnError = Callable[[Failure], None]
+# Runs one callback; the controller passes one that turns a bug into a message for the artist.
+Guard = Callable[[Callable[[], object]], None]
+
+
+def unguarded(work: Callable[[], object]) -> None:
+    """The default guard: just run the callback."""
+    work()
 
 
 class EventStream(QObject):
@@ -54,14 +74,16 @@ class EventStream(QObject):
         on_progress: Callable[[int, int], None],
         on_end: Callable[[str, str], None],
         on_error: OnError,
+        guard: Guard = unguarded,
     ) -> None:
         super().__init__(reply)
         self._reply = reply
         self._parser = SseParser()
         self._on_progress, self._on_end, self._on_error = on_progress, on_end, on_error
+        self._guard = guard
         self._ended = False
-        reply.readyRead.connect(self._read)
-        reply.finished.connect(self._finished)
+        reply.readyRead.connect(lambda: guard(self._read))
+        reply.finished.connect(lambda: guard(self._finished))
 
     def close(self) -> None:
         """Stop listening; no further callbacks."""
@@ -100,8 +122,9 @@ class EventStream(QObject):
 class EngineClient(QObject):
     """The engine's HTTP API: every call takes callbacks and never raises."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, guard: Guard = unguarded) -> None:
         super().__init__(parent)
+        self._guard = guard
         self._network = QNetworkAccessManager(self)
         self.url = ""
         self.token = ""
@@ -146,7 +169,7 @@ class EngineClient(QObject):
         reply = self._network.get(request)
         self._in_flight.add(reply)
         reply.finished.connect(lambda: self._in_flight.discard(reply))
-        return EventStream(reply, on_progress, on_end, on_error)
+        return EventStream(reply, on_progress, on_end, on_error, self._guard)
 
     def result(
         self, job_id: str, on_ok: Callable[[list[Variant]], None], on_error: OnError
@@ -200,7 +223,7 @@ class EngineClient(QObject):
             else:
                 on_ok(body)
 
-        reply.finished.connect(finished)
+        reply.finished.connect(lambda: self._guard(finished))
 
 
 def _failure(reply: QNetworkReply) -> Failure | None:

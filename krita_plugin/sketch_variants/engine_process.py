@@ -9,7 +9,12 @@ from pathlib import Path
 
 from PyQt5.QtCore import QObject, QProcess, QTimer
 
+from .client import Guard, unguarded
+
+# The engine prints this, then its URL, once it listens. Krita cannot import the engine, so this is
+# the plugin's own copy; a test pins it to the engine's.
 READY_PREFIX = "ENGINE_READY "
+KILL_AFTER_MS = 3000  # how long a stopping engine may take to cancel its job before it is killed
 
 
 def parse_ready_line(line: str) -> str | None:
@@ -22,12 +27,19 @@ def parse_ready_line(line: str) -> str | None:
     return None
 
 
+def is_path(command: str) -> bool:
+    """True when a command names a file (with a folder) rather than a program to find on PATH."""
+    return "/" in command or "\\" in command or Path(command).is_absolute()
+
+
 class EngineProcess(QObject):
     """One local engine process; reports readiness or failure through callbacks, never raises."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, guard: Guard = unguarded) -> None:
         super().__init__(parent)
+        self._guard = guard
         self._process: QProcess | None = None
+        self._stopping: set[QProcess] = set()  # asked to stop, not yet exited
         self._detached_pid = 0
         self._log: Path | None = None
         self._log_offset = 0
@@ -49,6 +61,11 @@ class EngineProcess(QObject):
         return self._detached_pid
 
     @property
+    def stopping(self) -> bool:
+        """True while an engine asked to stop has not exited yet."""
+        return bool(self._stopping)
+
+    @property
     def running(self) -> bool:
         """True while a process started here is alive (or detached and not stopped)."""
         if self._detached_pid:
@@ -66,9 +83,11 @@ class EngineProcess(QObject):
     ) -> None:
         """Run `argv`; on_ready gets the engine URL, on_failed a message for the artist."""
         self.stop()
-        self._on_ready, self._on_failed = on_ready, on_failed
+        guard = self._guard
+        self._on_ready = lambda url: guard(lambda: on_ready(url))
+        self._on_failed = lambda message: guard(lambda: on_failed(message))
         self._stdout, self._stderr_tail, self._waiting = b"", [], True
-        if not argv or not Path(argv[0]).exists() and "/" in argv[0]:
+        if not argv or not Path(argv[0]).exists() and is_path(argv[0]):
             self._fail(f"the engine command {argv[0] if argv else '(empty)'} does not exist")
             return
         process = QProcess(self)
@@ -98,7 +117,7 @@ class EngineProcess(QObject):
         self._deadline.start(timeout_s * 1000)
 
     def stop(self) -> None:
-        """Ask the engine to stop (SIGTERM), then kill it if it does not within 3 s."""
+        """Ask the engine to stop (SIGTERM) and return at once; kill it if it is not gone in 3 s."""
         self._waiting = False
         self._deadline.stop()
         self._poll.stop()
@@ -109,16 +128,27 @@ class EngineProcess(QObject):
                 pass  # already gone
             self._detached_pid = 0
         process, self._process = self._process, None
-        if process is not None:
-            process.finished.disconnect()
-            process.errorOccurred.disconnect()
-            if process.state() != QProcess.NotRunning:
-                process.terminate()
-                # Only at shutdown or restart: a short wait so the engine can cancel its job.
-                if not process.waitForFinished(3000):
-                    process.kill()
-                    process.waitForFinished(1000)
+        if process is None:
+            return
+        for connected in (process.finished, process.errorOccurred):
+            connected.disconnect()
+        if process.state() == QProcess.NotRunning:
             process.deleteLater()
+            return
+        # Never waitForFinished here: this runs on Krita's main thread, which must not freeze
+        # while the engine cancels its job. The grace period runs on a timer instead.
+        self._stopping.add(process)
+        process.finished.connect(lambda *_: self._forget(process))
+        process.terminate()
+        QTimer.singleShot(KILL_AFTER_MS, lambda: self._kill(process))
+
+    def _kill(self, process: QProcess) -> None:
+        if process in self._stopping:
+            process.kill()
+
+    def _forget(self, process: QProcess) -> None:
+        self._stopping.discard(process)
+        process.deleteLater()
 
     def detach(self) -> None:
         """Forget the process without stopping it (for a detached engine kept after Krita)."""

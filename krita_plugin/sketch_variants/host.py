@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .model import Sketch, Target
+from .values import Sketch, Target
 
 
 class Host(Protocol):

@@ -20,15 +20,15 @@ from PyQt5.QtWidgets import (
 )
 
 from .controller import Controller
-from .model import COUNT_RANGE, MODES, RADIUS_RANGE, SEED_MAX, Params
 from .settings_dialog import SettingsDialog
+from .values import COUNT_RANGE, MODES, RADIUS_RANGE, SEED_MAX, EngineState, Params
 
 THUMBNAIL_SIZE = 72
 _STATUS_TEXT = {
-    "connected": "Engine connected",
-    "starting": "Engine starting…",
-    "not reachable": "Engine not reachable",
-    "not connected": "Engine not connected yet",
+    EngineState.CONNECTED: "Engine connected",
+    EngineState.STARTING: "Engine starting…",
+    EngineState.UNREACHABLE: "Engine not reachable",
+    EngineState.NOT_CONNECTED: "Engine not connected yet",
 }
 
 
@@ -128,9 +128,11 @@ class Panel(QWidget):
     def refresh(self) -> None:
         """Show the controller's current state."""
         state = self.controller.state
-        text = _STATUS_TEXT.get(state.status, state.status)
+        text = _STATUS_TEXT[state.status]
         self.status.setText(f"{text}: {state.reason}" if state.reason else text)
-        self.start_button.setEnabled(state.status in ("not reachable", "not connected"))
+        self.start_button.setEnabled(
+            state.status in (EngineState.UNREACHABLE, EngineState.NOT_CONNECTED)
+        )
         self.cancel_button.setEnabled(state.busy)
         self.strength.setEnabled(self.mode.currentText() == "sdedit")
         self.seed.setEnabled(not self.new_seed.isChecked())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 from PyQt5.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PyQt5.QtGui import QImage
 
@@ -28,6 +30,18 @@ def encode_png(rgba: bytes, width: int, height: int) -> bytes:
     buffer.open(QIODevice.WriteOnly)
     image.save(buffer, "PNG")
     return bytes(buffer.data())
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(png: bytes) -> tuple[int, int] | None:
+    """(width, height) a PNG declares in its IHDR chunk, without decoding it; None if no PNG."""
+    # The signature, then the IHDR chunk: length 13, type, width and height as big-endian words.
+    if len(png) < 24 or not png.startswith(PNG_SIGNATURE) or png[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
 
 
 def decode_png_bgra(png: bytes, width: int, height: int) -> bytes | None:

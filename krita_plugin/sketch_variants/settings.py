@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shlex
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .model import COUNT_RANGE, MODES, RADIUS_RANGE, SEED_MAX, STEPS_RANGE, Params
+from .values import COUNT_RANGE, MODES, RADIUS_RANGE, SEED_MAX, STEPS_RANGE, Params
 
 GROUP = "sketch_variants"  # the section in kritarc
 APP_NAME = "sketch-variants"
@@ -72,7 +74,12 @@ def save(settings: Settings, write: Writer) -> None:
 def is_loopback(url: str) -> bool:
     """True when `url` points at this machine, where the plugin may start an engine."""
     host = urlparse(url).hostname or ""
-    return host in ("127.0.0.1", "localhost", "::1")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve to any machine
 
 
 def config_dir() -> Path:
@@ -102,24 +109,52 @@ def read_token(settings: Settings) -> str:
         return ""
 
 
+def token_for(settings: Settings, url: str) -> str | None:
+    """The token to send to `url`, or None when there is none we may send there.
+
+    The local engine's token never leaves this machine: a remote address gets only the token
+    entered for it in the settings.
+    """
+    if is_loopback(url):
+        return read_token(settings)
+    return settings.token or None
+
+
+def venv_python(venv: Path, platform: str = sys.platform) -> Path:
+    """The interpreter inside a virtual environment on `platform` (a sys.platform value)."""
+    if platform == "win32":
+        return venv / "Scripts" / "python.exe"
+    return venv / "bin" / "python"  # Linux and macOS alike
+
+
+def split_command(command: str, platform: str = sys.platform) -> list[str]:
+    """A command line as argv; on Windows backslashes are folder separators, not escapes."""
+    if platform != "win32":
+        return shlex.split(command)
+    lexer = shlex.shlex(command, posix=False)
+    lexer.whitespace_split = True
+    return [part[1:-1] if part[:1] == part[-1:] == '"' else part for part in lexer]
+
+
 def repo_root() -> Path:
     """The checkout this plugin lives in, when it runs from the repository."""
     # The plugin folder may be a symlink into the checkout; resolve() follows it.
     return Path(__file__).resolve().parent.parent.parent
 
 
-def engine_command(settings: Settings) -> tuple[list[str], str]:
-    """The command (argv) and working folder that start a local engine."""
+def engine_command(settings: Settings, platform: str = sys.platform) -> tuple[list[str], str]:
+    """The command (argv) and working folder that start a local engine on `platform`."""
     if settings.engine_command:
-        return shlex.split(settings.engine_command), str(Path.home())
-    installed = data_dir() / "venv" / "bin" / "python"
+        return split_command(settings.engine_command, platform), str(Path.home())
+    serve = ["-m", "engine", "serve", "--port", "0"]
+    installed = venv_python(data_dir() / "venv", platform)
     if installed.exists():
-        return [str(installed), "-m", "engine", "serve", "--port", "0"], str(data_dir())
+        return [str(installed), *serve], str(data_dir())
     repo = repo_root()
-    checkout = repo / ".venv" / "bin" / "python"
+    checkout = venv_python(repo / ".venv", platform)
     if checkout.exists() and (repo / "engine").is_dir():
-        return [str(checkout), "-m", "engine", "serve", "--port", "0"], str(repo)
-    return [str(installed), "-m", "engine", "serve", "--port", "0"], str(Path.home())
+        return [str(checkout), *serve], str(repo)
+    return [str(installed), *serve], str(Path.home())
 
 
 def _int(text: str, default: int, bounds: tuple[int, int]) -> int:

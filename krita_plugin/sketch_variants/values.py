@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 MODES = ("mask", "sdedit", "noise")
@@ -113,11 +114,21 @@ class Job:
     seed: int  # the seed of variant 1, fixed when the job is queued
 
 
+class EngineState(str, Enum):  # noqa: UP042 - see below
+    """Where the plugin stands with its engine; each value is the docker's word for it."""
+
+    # A str Enum (not 3.11's StrEnum): Krita 5 on Windows and macOS bundles Python 3.10.
+    NOT_CONNECTED = "not connected"  # nothing tried yet, or the settings changed
+    STARTING = "starting"  # a local engine process is loading its model
+    CONNECTED = "connected"  # a verified Sketch Variants engine answers
+    UNREACHABLE = "not reachable"  # nothing (or something else) answers: see the reason
+
+
 @dataclass(frozen=True)
 class UiState:
     """What the docker shows; the controller replaces it on every change."""
 
-    status: str = "not connected"  # "connected", "starting", "not reachable", "not connected"
+    status: EngineState = EngineState.NOT_CONNECTED
     reason: str = ""  # why the engine is not reachable, or where it is
     busy: bool = False  # a job is running or queued
     step: int = 0  # progress of the running job

@@ -8,6 +8,8 @@ from typing import Any
 
 from PyQt5.QtCore import QObject, pyqtSignal
 
+from .client import Guard, unguarded
+
 
 class Worker(QObject):
     """One background thread per task; `on_done` is called on the thread that owns the Worker."""
@@ -15,8 +17,9 @@ class Worker(QObject):
     # Emitted from the background thread; Qt queues it to the Worker's (main) thread.
     _finished = pyqtSignal(object, object, object)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, guard: Guard = unguarded) -> None:
         super().__init__(parent)
+        self._guard = guard
         self._finished.connect(self._deliver)
         self._running: set[threading.Thread] = set()
 
@@ -43,6 +46,6 @@ class Worker(QObject):
     def _deliver(self, callbacks: tuple, result: Any, error: BaseException | None) -> None:
         on_done, on_error = callbacks
         if error is not None:
-            on_error(error)
+            self._guard(lambda: on_error(error))
         else:
-            on_done(result)
+            self._guard(lambda: on_done(result))

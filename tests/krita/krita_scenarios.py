@@ -22,8 +22,9 @@ sys.path.insert(0, os.environ["SV_PYKRITA"])
 
 import sketch_variants  # noqa: E402  (the installed plugin; it registers itself like at startup)
 from sketch_variants.adapter import KritaHost, read_sketch  # noqa: E402
-from sketch_variants.controller import Controller, build_request  # noqa: E402
-from sketch_variants.model import Job, Params, Target  # noqa: E402
+from sketch_variants.controller import Controller  # noqa: E402
+from sketch_variants.job_runner import build_request  # noqa: E402
+from sketch_variants.values import Job, Params, Target  # noqa: E402
 
 JOB_TIMEOUT = float(os.environ.get("SV_JOB_TIMEOUT", "240"))
 

@@ -16,7 +16,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "krita_plugin"))
 
 from PyQt5.QtWidgets import QApplication  # noqa: E402
-from sketch_variants.model import JobRequest  # noqa: E402
 from sketch_variants.pixels import (  # noqa: E402
     decode_png_bgra,
     encode_png,
@@ -24,6 +23,7 @@ from sketch_variants.pixels import (  # noqa: E402
     swap_red_blue,
 )
 from sketch_variants.sse import SseParser  # noqa: E402
+from sketch_variants.values import JobRequest  # noqa: E402
 
 SIZES = (256, 512, 1024, 2048)
 VARIANTS = 8

@@ -8,7 +8,7 @@ import fake_krita
 from plugin_helpers import Served, configure, sketch_document, wait_for
 from sketch_variants import extension
 from sketch_variants.actions import FILL_SELECTED, GENERATE
-from sketch_variants.model import UiState
+from sketch_variants.values import EngineState, UiState
 
 NO_DOCUMENT = "Open a document and select the layer with your sketch first."
 
@@ -119,8 +119,8 @@ def test_an_engine_that_dies_after_connecting_says_click_start(
     krita: fake_krita.Krita, served: Served
 ) -> None:
     controller = extension.register()
-    controller.state = UiState(status="connected", reason=served.url)
-    controller._process_failed("the engine exited (code -9)")
+    controller.connection.state = EngineState.CONNECTED
+    controller.connection._process_failed("the engine exited (code -9)")
     assert controller.state.status == "not reachable"
     assert controller.state.message == (
         "The engine stopped (the engine exited (code -9)): click Start to run it again."

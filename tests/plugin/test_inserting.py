@@ -5,7 +5,7 @@ from __future__ import annotations
 import fake_krita
 from plugin_helpers import sketch_document
 from sketch_variants.adapter import KritaHost, read_sketch
-from sketch_variants.model import Sketch, Target
+from sketch_variants.values import Sketch, Target
 
 
 def _insert(krita: fake_krita.Krita, document: fake_krita.Document, node: fake_krita.Node) -> bool:

@@ -220,6 +220,7 @@ def test_no_engine_running_starts_one_then_generates_and_stops_it_at_quit(
     krita.notifier().applicationClosing.emit()  # the extension wires shutdown to this signal
     controller.shutdown()
     assert not controller.process.running
+    wait_for(lambda: not controller.process.stopping)  # stopping never blocked Krita's thread
     # A new Krita session finds nothing at the remembered address and reports it.
     fresh = Controller(KritaHost())
     fresh.check_engine()
@@ -260,3 +261,33 @@ def test_a_kept_engine_outlives_krita_and_is_found_again_next_session(
         assert not again.process.running  # found, not started a second time
     finally:
         os.kill(pid, signal.SIGTERM)
+
+
+def test_an_internal_error_mid_job_keeps_its_message_and_abandons_the_job(
+    krita: fake_krita.Krita, controller: Controller, served: Served
+) -> None:
+    """A bug in a progress callback stops the job: its later events must not ask for a result."""
+    served.engine.release.clear()
+    document, _ = sketch_document(krita)
+    update = controller._update
+    raised: list[bool] = []
+
+    def failing_update(**changes: object) -> None:
+        if changes.get("step") == 1 and not raised:
+            raised.append(True)
+            raise RuntimeError("bug in a progress callback")
+        update(**changes)
+
+    controller._update = failing_update  # type: ignore[method-assign]
+    controller.generate_active()
+    wait_for(served.engine.started.is_set)
+    served.engine.release.set()
+    wait_for(lambda: bool(raised) and not controller.state.busy)
+    spin(300)  # the engine finishes the job meanwhile; nothing may come of it
+    assert controller.state.message == (
+        "Sketch Variants hit an internal error (RuntimeError: bug in a progress callback); "
+        "please report it."
+    )
+    assert _groups(document) == []
+    controller.generate_active()  # and the next job runs normally
+    wait_for(lambda: bool(_groups(document)) and _idle(controller))

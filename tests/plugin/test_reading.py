@@ -6,8 +6,8 @@ import fake_krita
 from plugin_helpers import paint, sketch_document
 from PyQt5.QtGui import QImage
 from sketch_variants.adapter import KritaHost, read_sketch
-from sketch_variants.controller import build_request
-from sketch_variants.model import Box, Job, Params, Sketch, Target
+from sketch_variants.job_runner import build_request
+from sketch_variants.values import Box, Job, Params, Sketch, Target
 
 
 def test_the_sketch_is_the_layers_content_box_in_rgba_order(krita: fake_krita.Krita) -> None:

@@ -11,10 +11,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sketch_variants import settings as settings_module
 from sketch_variants.engine_process import parse_ready_line
-from sketch_variants.model import Box, JobRequest, Params
+from sketch_variants.job_runner import decode_variants
 from sketch_variants.naming import group_name, variant_name
-from sketch_variants.pixels import decode_png_bgra, encode_png, is_transparent, swap_red_blue
+from sketch_variants.pixels import (
+    decode_png_bgra,
+    encode_png,
+    is_transparent,
+    png_size,
+    swap_red_blue,
+)
 from sketch_variants.sse import SseEvent, SseParser
+from sketch_variants.values import Box, JobRequest, Params, Variant
 
 STREAM = (
     b": keep-alive\n\n"
@@ -163,14 +170,46 @@ def test_the_worker_delivers_results_and_errors_on_the_main_thread() -> None:
 
 def test_plugin_limits_and_defaults_match_the_engine():
     """Krita's Python cannot import the engine, so the plugin keeps copies; they must agree."""
-    from sketch_variants import model as plugin_model
+    from sketch_variants import values as plugin_values
 
     from engine import request as engine_request
 
-    assert plugin_model.MODES == engine_request.MODES
-    assert plugin_model.RADIUS_RANGE == engine_request.RADIUS_RANGE
-    assert plugin_model.COUNT_RANGE == engine_request.COUNT_RANGE
-    assert plugin_model.STEPS_RANGE == engine_request.STEPS_RANGE
-    assert plugin_model.SEED_MAX == engine_request.SEED_RANGE[1]
-    assert plugin_model.DEFAULT_RADIUS == engine_request.DEFAULT_RADIUS
-    assert plugin_model.DEFAULT_SDEDIT_STRENGTH == engine_request.DEFAULT_STRENGTH["sdedit"]
+    assert plugin_values.MODES == engine_request.MODES
+    assert plugin_values.RADIUS_RANGE == engine_request.RADIUS_RANGE
+    assert plugin_values.COUNT_RANGE == engine_request.COUNT_RANGE
+    assert plugin_values.STEPS_RANGE == engine_request.STEPS_RANGE
+    assert plugin_values.SEED_MAX == engine_request.SEED_RANGE[1]
+    assert plugin_values.DEFAULT_RADIUS == engine_request.DEFAULT_RADIUS
+    assert plugin_values.DEFAULT_SDEDIT_STRENGTH == engine_request.DEFAULT_STRENGTH["sdedit"]
+
+
+def test_the_local_token_goes_only_to_loopback_addresses(isolated_home: Path) -> None:
+    token_file = isolated_home / "config" / "sketch-variants" / "token"
+    token_file.parent.mkdir(parents=True)
+    token_file.write_text("local-secret\n")
+    blank = settings_module.Settings()
+    for local in (
+        "http://127.0.0.1:8731",
+        "http://localhost:1",
+        "http://[::1]:9",
+        "http://127.0.0.2",
+    ):
+        assert settings_module.token_for(blank, local) == "local-secret", local
+    for remote in ("http://gpu-box:8731", "http://192.168.1.5:8731", "http://127.0.0.1.evil.net"):
+        assert settings_module.token_for(blank, remote) is None, remote
+    studio = settings_module.Settings(server_url="http://gpu-box:8731", token="studio")
+    assert settings_module.token_for(studio, "http://gpu-box:8731") == "studio"
+
+
+def test_png_size_is_read_from_the_header_without_decoding() -> None:
+    png = encode_png(bytes(4 * 3 * 4), 4, 3)
+    assert png_size(png) == (4, 3)
+    assert png_size(png[:20]) is None and png_size(b"GIF89a" + png[6:]) is None
+
+
+def test_variants_larger_than_the_layer_are_refused_before_decoding() -> None:
+    small, huge = encode_png(bytes(4 * 3 * 4), 4, 3), encode_png(bytes(8 * 3 * 4), 8, 3)
+    assert [seed for seed, _ in decode_variants([Variant(1, small)], 4, 3)] == [1]
+    assert decode_variants([Variant(1, b"not a png")], 4, 3) == []
+    with pytest.raises(ValueError, match="sent a 8 x 3 image for a 4 x 3 layer"):
+        decode_variants([Variant(1, small), Variant(2, huge)], 4, 3)
