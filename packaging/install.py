@@ -15,6 +15,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_plugin_zip import PLUGIN_SRC, plugin_files, plugin_name  # noqa: E402
 
+# The plugin's settings module is stdlib-only: the installer and the plugin find the engine's
+# Python with the same function, so they cannot disagree on a platform.
+sys.path.insert(0, str(PLUGIN_SRC))
+from sketch_variants.settings import venv_python  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_NAME = "sketch-variants"
 MANIFEST_NAME = "install-manifest.json"
@@ -45,14 +50,14 @@ def _env_dir(variable: str, fallback: Path) -> Path:
     return Path(value) if value else fallback
 
 
-def default_locations() -> Locations:
-    """This platform's Krita folders and the engine's XDG data folder (as in engine/paths.py)."""
+def default_locations(platform: str = sys.platform) -> Locations:
+    """`platform`'s Krita folders and the engine's XDG data folder (as in engine/paths.py)."""
     home = Path.home()
     data_home = _env_dir("XDG_DATA_HOME", home / ".local" / "share")
-    if sys.platform == "win32":
+    if platform == "win32":
         krita_dir = _env_dir("APPDATA", home / "AppData" / "Roaming") / "krita"
         kritarc = _env_dir("LOCALAPPDATA", home / "AppData" / "Local") / "kritarc"
-    elif sys.platform == "darwin":
+    elif platform == "darwin":
         krita_dir = home / "Library" / "Application Support" / "krita"
         kritarc = home / "Library" / "Preferences" / "kritarc"
     else:
@@ -143,13 +148,6 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 # --- engine --------------------------------------------------------------------------------------
-
-
-def venv_python(venv_dir: Path) -> Path:
-    """The interpreter inside a venv on this platform."""
-    if sys.platform == "win32":
-        return venv_dir / "Scripts" / "python.exe"
-    return venv_dir / "bin" / "python"
 
 
 def install_engine(venv_dir: Path, repo: Path, pip_args: list[str]) -> Path:

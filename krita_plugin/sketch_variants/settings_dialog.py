@@ -35,15 +35,23 @@ class SettingsDialog(QDialog):
         self.keep.setChecked(current.keep_engine_running)
         hint = QLabel(
             "For a studio GPU box, enter its address (e.g. http://gpu-box:8731) and the token "
-            "printed by `python -m engine serve --print-token` there."
+            "printed by `python -m engine serve --print-token` there. A remote engine always "
+            "needs its own token: the local engine's token never leaves this machine."
         )
         hint.setWordWrap(True)
+        # Krita offers Python plugins no keychain or wallet, so the token can only go to kritarc.
+        self.storage = QLabel(
+            "The token is stored in plain text in Krita's settings file (kritarc): Krita has "
+            "no password store for plugins."
+        )
+        self.storage.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
         form.addRow("Engine address", self.server_url)
         form.addRow("Token", self.token)
+        form.addRow("", self.storage)
         form.addRow("Engine command", self.command)
         form.addRow("", self.keep)
         form.addRow(hint)

@@ -155,3 +155,37 @@ def test_install_engine_venv(tmp_path: Path) -> None:
     install.uninstall(where)
     assert not where.app_dir.exists()
     assert not where.kritarc.exists()
+
+
+@pytest.mark.parametrize(
+    ("platform", "krita_dir", "kritarc", "python"),
+    [
+        ("win32", "Roaming/krita", "Local/kritarc", "venv/Scripts/python.exe"),
+        (
+            "darwin",
+            "Library/Application Support/krita",
+            "Library/Preferences/kritarc",
+            "venv/bin/python",
+        ),
+        ("linux", "data/krita", "config/kritarc", "venv/bin/python"),
+    ],
+)
+def test_default_locations_per_platform(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    platform: str,
+    krita_dir: str,
+    kritarc: str,
+    python: str,
+) -> None:
+    """Windows and macOS faked: Krita's folders per platform, the engine's venv python likewise."""
+    monkeypatch.setattr(Path, "home", lambda: tmp_path)
+    monkeypatch.setenv("APPDATA", str(tmp_path / "Roaming"))
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "Local"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    where = install.default_locations(platform)
+    assert where.krita_dir == tmp_path / krita_dir
+    assert where.kritarc == tmp_path / kritarc
+    assert where.app_dir == tmp_path / "data" / "sketch-variants"
+    assert install.venv_python(where.venv_dir, platform) == where.app_dir / python
