@@ -94,9 +94,20 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--procedural", type=int, metavar="N", help="N procedural eye drawings")
     train.add_argument("--out", type=Path, required=True, help="model folder to write")
     train.add_argument("--from", dest="from_dir", type=Path, help="fine-tune this model folder")
-    train.add_argument("--steps", type=int, default=None, help="optimiser steps")
-    train.add_argument("--batch-size", type=int, default=None, help="images per step")
-    train.add_argument("--learning-rate", type=float, default=None, help="peak learning rate")
+    train.add_argument(
+        "--stage",
+        choices=("both", "diffusion", "upscaler"),
+        default="both",
+        help="which stages to train: the 64 px diffusion model, the upsampler, or both",
+    )
+    train.add_argument("--steps", type=int, default=None, help="optimiser steps (diffusion)")
+    train.add_argument(
+        "--upscaler-steps", type=int, default=None, help="optimiser steps of the upsampler"
+    )
+    train.add_argument("--batch-size", type=int, default=None, help="images per step (diffusion)")
+    train.add_argument(
+        "--learning-rate", type=float, default=None, help="peak learning rate (diffusion)"
+    )
     train.add_argument(
         "--recipe",
         choices=("mask", "full"),

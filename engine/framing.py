@@ -65,13 +65,32 @@ def frame_sketch(sketch: np.ndarray) -> Frame:
 
 def crop_to_model(sketch: np.ndarray, frame: Frame, size: int) -> np.ndarray:
     """The framed part of the sketch, flattened on white, at size x size: float32 [0, 1] RGB."""
-    box = (frame.left, frame.top, frame.left + frame.side, frame.top + frame.side)
-    crop = Image.fromarray(sketch, "RGBA").crop(box)  # outside the sketch: transparent
-    flat = flatten_on_white(np.asarray(crop))
-    shrunk = Image.fromarray((flat * 255).round().astype(np.uint8), "RGB").resize(
-        (size, size), Image.Resampling.BOX if frame.side >= size else Image.Resampling.BICUBIC
+    return np.asarray(crop_on_white(sketch, frame, size), dtype=np.float32) / 255.0
+
+
+def crop_on_white(sketch: np.ndarray, frame: Frame, size: int) -> np.ndarray:
+    """The framed part of the sketch flattened on white at size x size: (size, size, 3) uint8.
+
+    Flattens in bands of rows into one uint8 frame, so an 8192 px sketch costs one byte per
+    channel of its frame, never a float copy of itself.
+    """
+    side = frame.side
+    flat = np.full((side, side, 3), 255, np.uint8)  # outside the sketch: white
+    x0, y0 = max(frame.left, 0), max(frame.top, 0)
+    x1 = min(frame.left + side, frame.canvas_width)
+    y1 = min(frame.top + side, frame.canvas_height)
+    for start in range(y0, y1, 512):
+        stop = min(start + 512, y1)
+        band = flatten_on_white(sketch[start:stop, x0:x1])
+        flat[start - frame.top : stop - frame.top, x0 - frame.left : x1 - frame.left] = (
+            (band * 255).round().astype(np.uint8)
+        )
+    if side == size:
+        return flat
+    resized = Image.fromarray(flat, "RGB").resize(
+        (size, size), Image.Resampling.BOX if side >= size else Image.Resampling.BICUBIC
     )
-    return np.asarray(shrunk, dtype=np.float32) / 255.0
+    return np.asarray(resized)
 
 
 def model_ink(image: np.ndarray) -> np.ndarray:
@@ -80,13 +99,19 @@ def model_ink(image: np.ndarray) -> np.ndarray:
 
 
 def to_rgba_patch(rgb: np.ndarray, region: np.ndarray, frame: Frame) -> np.ndarray:
-    """A model-size result back at the frame's size, white made transparent: (side, side, 4) uint8.
+    """A result back at the frame's size, white made transparent: (side, side, 4) uint8.
 
-    rgb: (S, S, 3) float in [0, 1]; region: (S, S) float, 1 where the model drew.
+    rgb: (R, R, 3) float in [0, 1] at any resolution (the model's, or the upsampler's);
+    region: (S, S) float at the model's resolution, 1 where the model drew.
     """
     side = frame.side
     rgb_up = Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8), "RGB")
-    rgb_up = np.asarray(rgb_up.resize((side, side), Image.Resampling.BICUBIC), np.float32) / 255
+    if rgb_up.size != (side, side):
+        shrinking = rgb_up.size[0] > side
+        rgb_up = rgb_up.resize(
+            (side, side), Image.Resampling.LANCZOS if shrinking else Image.Resampling.BICUBIC
+        )
+    rgb_up = np.asarray(rgb_up, np.float32) / 255
     region_up = Image.fromarray((np.clip(region, 0, 1) * 255).astype(np.uint8), "L")
     region_up = np.asarray(region_up.resize((side, side), Image.Resampling.BILINEAR)) / 255.0
     # Colour to alpha against white: the most opaque colour that over white gives the pixel.

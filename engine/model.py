@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import keras
 import numpy as np
 from keras import layers, ops
@@ -47,12 +50,19 @@ def build_network(config: NetworkConfig, precision: str = "float32") -> keras.Mo
     background is (0), so it does not have to infer the border from noise statistics.
     precision "bfloat16" computes in bfloat16 with float32 weights (same weight files).
     """
+    with compute_precision(precision):
+        return _build_unet(config, precision)
+
+
+@contextmanager
+def compute_precision(precision: str) -> Iterator[None]:
+    """Build layers that compute in `precision` ("float32" or "bfloat16"; weights stay float32)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(PRECISIONS[precision])
     try:
-        return _build_unet(config, precision)
+        yield
     finally:
         keras.config.set_dtype_policy(previous)
 

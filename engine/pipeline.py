@@ -9,7 +9,8 @@ import numpy as np
 import tensorflow as tf
 
 from engine.config import ModelConfig
-from engine.framing import crop_to_model, frame_sketch, model_ink, to_rgba_patch
+from engine.errors import Cancelled
+from engine.framing import crop_on_white, crop_to_model, frame_sketch, model_ink, to_rgba_patch
 from engine.masks import dilate
 from engine.model import denoise
 from engine.noise import constant_noise, random_noise
@@ -17,7 +18,9 @@ from engine.paths import DEFAULT_MODEL_DIR
 from engine.request import GenerateRequest, GenerateResult, Variant
 from engine.sampler import sample_ddim
 from engine.schedule import rates, sampling_times
-from engine.weights import load_model
+from engine.upscaler.network import sketch_darkness, upscale
+from engine.upscaler.sizing import upscaled_side
+from engine.weights import has_upscaler, load_model, load_upscaler
 
 
 def default_precision() -> str:
@@ -47,8 +50,12 @@ def device_name() -> str:
 class Engine:
     """A loaded model and the one way to generate variants with it."""
 
-    def __init__(self, network, config: ModelConfig, name: str, precision: str) -> None:
+    def __init__(
+        self, network, config: ModelConfig, name: str, precision: str, upscaler=None
+    ) -> None:
         self.network = network
+        # Stage 2 as (network, UpscalerConfig), or None for a model folder without one.
+        self.upscaler = upscaler
         self.precision = precision
         self.config = config
         self.name = name
@@ -58,6 +65,10 @@ class Engine:
         # One traced graph per batch shape; reduce_retracing keeps varying counts cheap.
         self._predict = tf.function(
             lambda images, masks, noise_rates: denoise(self.network, images, masks, noise_rates),
+            reduce_retracing=True,
+        )
+        self._upscale = tf.function(
+            lambda images, darkness: upscale(self.upscaler[0], images, darkness),
             reduce_retracing=True,
         )
 
@@ -70,7 +81,8 @@ class Engine:
         model_dir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
         precision = precision or default_precision()
         network, config = load_model(model_dir, precision)
-        return cls(network, config, name=model_dir.name, precision=precision)
+        upscaler = load_upscaler(model_dir, precision) if has_upscaler(model_dir) else None
+        return cls(network, config, name=model_dir.name, precision=precision, upscaler=upscaler)
 
     @property
     def info(self) -> dict:
@@ -81,6 +93,7 @@ class Engine:
             "parameters": int(self.network.count_params()),
             "device": self._device,
             "precision": self.precision,
+            "upscaler": self.upscaler is not None,
         }
 
     def generate(
@@ -127,7 +140,19 @@ class Engine:
             on_step=on_progress,
             should_cancel=should_cancel,
         )
-        # 5. Back to the sketch's pixels: white becomes transparent, nothing outside the region.
+        # 5. Stage 2: each variant to the sketch's resolution, its lines placed by the sketch's own.
+        side = None
+        if request.upscale and self.upscaler is not None:
+            side = upscaled_side(frame.side, self.size, self.upscaler[1])
+        if side is not None:
+            if should_cancel is not None and should_cancel():
+                raise Cancelled()
+            darkness = sketch_darkness(crop_on_white(request.sketch, frame, side))
+            darkness = np.broadcast_to(
+                darkness[None, :, :, None].astype(np.float32) / 255.0, (len(images), side, side, 1)
+            )
+            images = self._upscale(images.astype(np.float32), darkness).numpy()
+        # 6. Back to the sketch's pixels: white becomes transparent, nothing outside the region.
         rgb = (np.clip(images, -1.0, 1.0) + 1.0) / 2.0
         variants = [
             Variant(

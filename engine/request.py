@@ -38,6 +38,9 @@ class GenerateRequest:
     strength: float | None = None  # fraction of the schedule to run; None = the mode's default
     seed: int = DEFAULT_SEED  # seed of variant 0
     steps: int = DEFAULT_STEPS  # denoising steps (network evaluations)
+    # True: the upsampling stage brings variants to the sketch's resolution; False: the plain
+    # blow-up of the 64 px variant (a fast preview). Models without the stage always blow up.
+    upscale: bool = True
 
     def __post_init__(self) -> None:
         check_sketch(self.sketch)
@@ -47,6 +50,8 @@ class GenerateRequest:
         _check_int("radius", self.radius, RADIUS_RANGE)
         _check_int("steps", self.steps, STEPS_RANGE)
         _check_int("seed", self.seed, SEED_RANGE)
+        if not isinstance(self.upscale, bool):
+            raise EngineError(f"upscale must be true or false, got {self.upscale!r}")
         if self.strength is not None:
             if isinstance(self.strength, bool) or not isinstance(self.strength, int | float):
                 raise EngineError(f"strength must be a number, got {self.strength!r}")

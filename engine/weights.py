@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ from engine.paths import DEFAULT_MODEL_DIR, user_models_dir
 WEIGHTS_FILE = "model.weights.h5"
 CONFIG_FILE = "config.json"
 DEFAULT_MODEL_NAME = "default"
+MODEL_FORMAT = "sketch-variants-model/1"
+UPSCALER_FORMAT = "sketch-variants-upscaler/1"
+# The upsampling stage lives in its own folder inside a model folder, in the same file format.
+UPSCALER_DIR = "upscaler"
 
 
 @dataclass(frozen=True)
@@ -34,14 +39,23 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_model(network, config: ModelConfig, model_dir: Path, provenance: dict[str, Any]) -> None:
-    """Write the network's weights and a config.json that rebuilds and verifies it."""
+def save_model(
+    network,
+    config: Any,
+    model_dir: Path,
+    provenance: dict[str, Any],
+    document_format: str = MODEL_FORMAT,
+) -> None:
+    """Write the network's weights and a config.json that rebuilds and verifies it.
+
+    config: a ModelConfig, or an UpscalerConfig (with document_format UPSCALER_FORMAT).
+    """
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     weights_path = model_dir / WEIGHTS_FILE
     network.save_weights(weights_path)
     document = {
-        "format": "sketch-variants-model/1",
+        "format": document_format,
         "config": config.to_dict(),
         "provenance": provenance,
         "sha256": {WEIGHTS_FILE: sha256_of(weights_path)},
@@ -49,14 +63,16 @@ def save_model(network, config: ModelConfig, model_dir: Path, provenance: dict[s
     (model_dir / CONFIG_FILE).write_text(json.dumps(document, indent=2) + "\n")
 
 
-def read_model_document(model_dir: Path) -> dict[str, Any]:
+def read_model_document(
+    model_dir: Path, parse_config: Callable[[dict], Any] = ModelConfig.from_dict
+) -> dict[str, Any]:
     """The parsed config.json of a model folder; EngineError if missing or malformed."""
     config_path = Path(model_dir) / CONFIG_FILE
     if not config_path.is_file():
         raise EngineError(f"no model in {model_dir}: {CONFIG_FILE} is missing")
     try:
         document = json.loads(config_path.read_text())
-        ModelConfig.from_dict(document["config"])
+        parse_config(document["config"])
     except (ValueError, KeyError, TypeError) as error:
         raise EngineError(f"model config {config_path} is malformed ({error})") from None
     return document
@@ -66,16 +82,38 @@ def load_model(model_dir: Path, precision: str = "float32"):
     """Rebuild the network of a model folder and load its verified weights: (network, config)."""
     from engine.model import build_network  # TensorFlow only when a model is really loaded
 
-    model_dir = Path(model_dir)
-    document = read_model_document(model_dir)
-    weights_path = model_dir / WEIGHTS_FILE
+    return _load(model_dir, ModelConfig.from_dict, lambda c: build_network(c.network, precision))
+
+
+def has_upscaler(model_dir: Path) -> bool:
+    """Whether a model folder carries an upsampling stage."""
+    return (Path(model_dir) / UPSCALER_DIR / CONFIG_FILE).is_file()
+
+
+def load_upscaler(model_dir: Path, precision: str = "float32"):
+    """The upsampling stage of a model folder: (network, UpscalerConfig)."""
+    from engine.upscaler.config import UpscalerConfig
+    from engine.upscaler.network import build_upscaler
+
+    return _load(
+        Path(model_dir) / UPSCALER_DIR,
+        UpscalerConfig.from_dict,
+        lambda c: build_upscaler(c.network, precision),
+    )
+
+
+def _load(folder: Path, parse_config: Callable[[dict], Any], build: Callable[[Any], Any]):
+    """Rebuild a folder's network and load its weights after checking their sha256."""
+    folder = Path(folder)
+    document = read_model_document(folder, parse_config)
+    weights_path = folder / WEIGHTS_FILE
     if not weights_path.is_file():
-        raise EngineError(f"no weights in {model_dir}: {WEIGHTS_FILE} is missing")
+        raise EngineError(f"no weights in {folder}: {WEIGHTS_FILE} is missing")
     expected = document.get("sha256", {}).get(WEIGHTS_FILE)
     if expected != sha256_of(weights_path):
         raise EngineError(f"weights file {weights_path} is corrupted (sha256 does not match)")
-    config = ModelConfig.from_dict(document["config"])
-    network = build_network(config.network, precision)
+    config = parse_config(document["config"])
+    network = build(config)
     try:
         network.load_weights(weights_path)
     except (OSError, ValueError) as error:

@@ -11,12 +11,25 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from engine.config import ModelConfig, NetworkConfig, TrainConfig  # noqa: E402
+from engine.upscaler.config import (  # noqa: E402
+    UpscalerConfig,
+    UpscalerNetworkConfig,
+    UpscalerTrainConfig,
+)
 
 TINY_CONFIG = ModelConfig(
     network=NetworkConfig(
         image_size=32, patch_size=2, widths=(8, 16), block_depth=1, embedding_dims=8
     ),
     train=TrainConfig(steps=4, batch_size=4, data="procedural:8"),
+)
+
+# A tiny upsampling stage: x4 per cell, trained (in tests) on 64-96 px drawings.
+TINY_UPSCALER = UpscalerConfig(
+    network=UpscalerNetworkConfig(factor=4, width=8, blocks=1, refine_width=4),
+    train=UpscalerTrainConfig(
+        steps=3, batch_size=2, crop_cells=8, min_side=64, max_side=96, data="procedural:2+2"
+    ),
 )
 
 
@@ -49,6 +62,31 @@ def tiny_model_dir(tmp_path_factory):
     for weight in network.trainable_weights:
         weight.assign(rng.normal(0, 0.3, weight.shape).astype(np.float32))
     save_model(network, TINY_CONFIG, model_dir, {"trained_steps": 0, "note": "tiny test model"})
+    return model_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_upscaler_config() -> UpscalerConfig:
+    """The tiny upsampling stage's config."""
+    return TINY_UPSCALER
+
+
+@pytest.fixture(scope="session")
+def tiny_two_stage_dir(tiny_model_dir, tmp_path_factory):
+    """The tiny model folder plus a tiny real upsampling stage with random weights."""
+    import shutil
+
+    from engine.upscaler.network import build_upscaler
+    from engine.weights import UPSCALER_DIR, UPSCALER_FORMAT, save_model
+
+    model_dir = tmp_path_factory.mktemp("tiny-two-stage") / "two-stage"
+    shutil.copytree(tiny_model_dir, model_dir)
+    network = build_upscaler(TINY_UPSCALER.network)
+    rng = np.random.default_rng(1)
+    for weight in network.trainable_weights:
+        weight.assign(rng.normal(0, 0.1, weight.shape).astype(np.float32))
+    provenance = {"trained_steps": 0, "note": "tiny test upscaler"}
+    save_model(network, TINY_UPSCALER, model_dir / UPSCALER_DIR, provenance, UPSCALER_FORMAT)
     return model_dir
 
 

@@ -14,15 +14,20 @@ from engine.images import flatten_on_white, read_image
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 
 
-def load_folder(path: Path, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Load every drawing in a folder: drawings and sketches, both (N, size, size, 3) uint8."""
+def drawing_files(path: Path) -> list[Path]:
+    """The drawings of a folder, sorted; EngineError if there is no such folder or none in it."""
     path = Path(path)
     if not path.is_dir():
         raise EngineError(f"drawings folder {path} does not exist or is not a folder")
     files = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() in EXTENSIONS)
     if not files:
         raise EngineError(f"no drawings in {path}: put {', '.join(EXTENSIONS)} files there")
-    drawings = np.stack([fit_on_white(read_image(file), size) for file in files])
+    return files
+
+
+def load_folder(path: Path, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Load every drawing in a folder: drawings and sketches, both (N, size, size, 3) uint8."""
+    drawings = np.stack([fit_on_white(read_image(file), size) for file in drawing_files(path)])
     sketches = np.stack([sketch_from_drawing(drawing) for drawing in drawings])
     return drawings, sketches
 

@@ -1,0 +1,227 @@
+"""What training either stage shares: network and EMA copy, optimiser, steps, checkpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from engine import __version__
+from engine.errors import EngineError
+from engine.weights import save_model
+
+CHECKPOINT_DIR = "checkpoint"
+
+# (inputs of the network, targets) of one step
+Batch = tuple[tuple[np.ndarray, ...], np.ndarray]
+
+
+class EmaTrainer:
+    """Holds a network, its EMA copy and the optimiser; runs steps and writes checkpoints.
+
+    A stage subclasses it with `make_batch` (the data recipe), `predict` (the one call its
+    generation uses too) and `loss`. Resuming is exact: a step's batch depends only on
+    (seed, step).
+    """
+
+    document_format: str  # the model folder's format, see engine.weights
+
+    def __init__(self, config: Any, network: keras.Model, ema_network: keras.Model, out_dir: Path):
+        self.config = config
+        self.out_dir = Path(out_dir)
+        self.network = network
+        self.ema_network = ema_network
+        self.ema_network.set_weights(self.network.get_weights())
+        recipe = config.train
+        warmup = min(200, recipe.steps // 10)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            recipe.learning_rate / 10,
+            decay_steps=max(1, recipe.steps - warmup),
+            alpha=0.1,
+            warmup_target=recipe.learning_rate,
+            warmup_steps=warmup,
+        )
+        self.optimizer = keras.optimizers.AdamW(schedule, weight_decay=recipe.weight_decay)
+        self.optimizer.build(self.network.trainable_variables)
+        self.step = 0
+        self.elapsed = 0.0
+        self.started_from: dict | None = None  # provenance of the model fine-tuned from
+
+    def make_batch(self, rng: np.random.Generator) -> Batch:
+        """The inputs and targets of one step."""
+        raise NotImplementedError
+
+    def predict(self, network: keras.Model, inputs: tuple, training: bool):
+        """The network's output for a batch's inputs."""
+        raise NotImplementedError
+
+    def loss(self, predictions, targets):
+        """The scalar loss of a step."""
+        raise NotImplementedError
+
+    def start_from(self, model_dir: Path) -> None:
+        """Start from a trained model folder's weights of this stage (fine-tuning)."""
+        raise NotImplementedError
+
+    def _start_from_network(self, network: keras.Model, folder: Path) -> None:
+        from engine.weights import read_model_document
+
+        self.network.set_weights(network.get_weights())
+        self.ema_network.set_weights(network.get_weights())
+        document = read_model_document(folder, type(self.config).from_dict)
+        self.started_from = {"path": str(folder), **document.get("provenance", {})}
+
+    @tf.function
+    def _train_step(self, inputs, targets, ema_decay):
+        with tf.GradientTape() as tape:
+            loss = self.loss(self.predict(self.network, inputs, training=True), targets)
+        gradients = tape.gradient(loss, self.network.trainable_variables)
+        self.optimizer.apply_gradients(
+            zip(gradients, self.network.trainable_variables, strict=True)
+        )
+        for weight, ema_weight in zip(self.network.weights, self.ema_network.weights, strict=True):
+            ema_weight.assign(ema_decay * ema_weight + (1 - ema_decay) * weight)
+        return loss
+
+    def run_step(self) -> float:
+        """One optimiser step on the batch of (seed, step)."""
+        rng = np.random.default_rng([self.config.train.seed, self.step])
+        inputs, targets = self.make_batch(rng)
+        # EMA warm-up: early on the average would mostly remember the random initialisation.
+        ema_decay = min(self.config.train.ema, (1 + self.step) / (10 + self.step))
+        loss = self._train_step(inputs, targets, tf.constant(ema_decay, tf.float32))
+        self.step += 1
+        return float(loss)
+
+    def save_checkpoint(self, loss: float) -> None:
+        """Write a resumable checkpoint and the usable model (EMA weights) into out_dir."""
+        checkpoint = self.out_dir / CHECKPOINT_DIR
+        checkpoint.mkdir(parents=True, exist_ok=True)
+        self.network.save_weights(checkpoint / "network.weights.h5")
+        self.ema_network.save_weights(checkpoint / "ema.weights.h5")
+        np.savez(
+            checkpoint / "optimizer.npz",
+            *[variable.numpy() for variable in self.optimizer.variables],
+        )
+        state = {
+            "step": self.step,
+            "elapsed_s": self.elapsed,
+            "loss": loss,
+            "config": self.config.to_dict(),
+            "started_from": self.started_from,
+        }
+        (checkpoint / "state.json").write_text(json.dumps(state, indent=2) + "\n")
+        save_model(
+            self.ema_network, self.config, self.out_dir, self.provenance(loss), self.document_format
+        )
+
+    def resume(self) -> bool:
+        """Continue from out_dir's checkpoint if there is one made with the same config."""
+        checkpoint = self.out_dir / CHECKPOINT_DIR
+        state_path = checkpoint / "state.json"
+        if not state_path.is_file():
+            return False
+        state = json.loads(state_path.read_text())
+        if type(self.config).from_dict(state["config"]) != self.config:
+            raise EngineError(
+                f"checkpoint in {checkpoint} was made with another config: use another --out"
+            )
+        self.network.load_weights(checkpoint / "network.weights.h5")
+        self.ema_network.load_weights(checkpoint / "ema.weights.h5")
+        with np.load(checkpoint / "optimizer.npz") as arrays:
+            for index, variable in enumerate(self.optimizer.variables):
+                variable.assign(arrays[f"arr_{index}"])
+        self.step = state["step"]
+        self.elapsed = state["elapsed_s"]
+        self.started_from = state.get("started_from")
+        return True
+
+    def resume_or_start(
+        self, from_dir: Path | None, report: Callable[[str], None] = lambda _: None
+    ) -> None:
+        """Resume out_dir's checkpoint if there is one, else start from from_dir's weights."""
+        if self.resume():
+            report(f"resumed at step {self.step}\n")
+        elif from_dir is not None:
+            self.start_from(from_dir)
+
+    def provenance(self, loss: float) -> dict:
+        """Where these weights came from, stored in their config.json."""
+        return {
+            "trained_steps": self.step,
+            "final_loss": round(loss, 6),
+            "wall_time_s": round(self.elapsed, 1),
+            "images_seen": self.step * self.config.train.batch_size,
+            "machine": f"{platform.machine()}, {_cpu_name()}, {_cpu_count()} cores",
+            "engine_version": __version__,
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "parameters": int(self.network.count_params()),
+            "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+            "fine_tuned_from": self.started_from,
+        }
+
+
+def run_training(
+    trainer: EmaTrainer,
+    checkpoint_every: int = 250,
+    report: Callable[[str], None] | None = None,
+    label: str = "step",
+) -> EmaTrainer:
+    """Run the trainer to its config's steps, with progress lines and regular checkpoints."""
+    report = report or progress_line
+    total = trainer.config.train.steps
+    batch_size = trainer.config.train.batch_size
+    smoothed = None
+    loss = float("nan")
+    window_start, window_steps = time.perf_counter(), 0
+    while trainer.step < total:
+        started = time.perf_counter()
+        loss = trainer.run_step()
+        trainer.elapsed += time.perf_counter() - started
+        smoothed = loss if smoothed is None else 0.98 * smoothed + 0.02 * loss
+        window_steps += 1
+        if trainer.step % 10 == 0 or trainer.step == total:
+            rate = window_steps * batch_size / (time.perf_counter() - window_start)
+            remaining = (total - trainer.step) * batch_size / rate
+            report(
+                f"\r{label} {trainer.step}/{total}  loss {smoothed:.4f}  {rate:.1f} img/s"
+                f"  eta {remaining / 60:.1f} min"
+            )
+            window_start, window_steps = time.perf_counter(), 0
+        if trainer.step % checkpoint_every == 0 or trainer.step == total:
+            trainer.save_checkpoint(smoothed)
+    report("\n")
+    return trainer
+
+
+def progress_line(text: str) -> None:
+    """Write a progress update to stderr: redrawn in a terminal, one line each in a log."""
+    if not sys.stderr.isatty():
+        text = text.replace("\r", "") + ("\n" if not text.endswith("\n") else "")
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

@@ -1,0 +1,58 @@
+"""Typed configuration of the upsampling stage; it travels in the stage's config.json."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class UpscalerNetworkConfig:
+    """Shape of the upsampler: a trunk on a grid of cells, then a full-resolution refinement."""
+
+    factor: int = 8  # output pixels per grid cell, each side (the trunk works at 1/factor)
+    width: int = 48  # channels of the trunk
+    blocks: int = 4  # residual blocks (two 3x3 convolutions each) in the trunk
+    refine_width: int = 8  # channels of the full-resolution convolution next to the sketch
+
+
+@dataclass(frozen=True)
+class UpscalerTrainConfig:
+    """The stage's training recipe: pairs of (degraded 64 px drawing, sketch) -> drawing."""
+
+    steps: int = 8000  # optimiser steps
+    batch_size: int = 12  # crops per step
+    crop_cells: int = 24  # side of a training crop in grid cells (x factor pixels)
+    learning_rate: float = 1e-3  # AdamW peak learning rate (cosine decay to 10%)
+    weight_decay: float = 1e-4  # AdamW weight decay
+    ema: float = 0.999  # decay of the weights' moving average used for generation
+    edge_weight: float = 1.0  # weight of the L1 loss on image gradients next to plain L1
+    low_size: int = 64  # side of the stage-1 images the stage is fed
+    min_side: int = 512  # smallest output side rendered in training (pixels)
+    max_side: int = 1024  # largest output side rendered in training
+    blur_max: float = 0.8  # largest Gaussian blur of the 64 px input (sigma, 64 px pixels)
+    noise_max: float = 0.04  # largest Gaussian noise added to the 64 px input ([-1, 1] range)
+    shift_max: float = 0.75  # largest shift of the 64 px input against the sketch (64 px pixels)
+    seed: int = 0  # seed of every random choice in training
+    data: str = "procedural:400+400"  # "procedural:EYES+SHAPES" or the drawings' folder
+
+
+@dataclass(frozen=True)
+class UpscalerConfig:
+    """Everything that defines a trained upsampler; saved as JSON next to its weights."""
+
+    network: UpscalerNetworkConfig = field(default_factory=UpscalerNetworkConfig)
+    train: UpscalerTrainConfig = field(default_factory=UpscalerTrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dictionary."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> UpscalerConfig:
+        """Rebuild from `to_dict` output; unknown keys are an error, so typos do not pass."""
+        return cls(
+            network=UpscalerNetworkConfig(**data["network"]),
+            train=UpscalerTrainConfig(**data["train"]),
+        )

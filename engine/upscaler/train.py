@@ -1,0 +1,76 @@
+"""Training the upsampling stage: L1 plus an edge term on crops of high-resolution drawings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from engine.trainer import EmaTrainer, progress_line, run_training
+from engine.upscaler.config import UpscalerConfig
+from engine.upscaler.data import HighResDrawing, make_upscaler_batch
+from engine.upscaler.network import build_upscaler, resize_images
+from engine.weights import UPSCALER_DIR, UPSCALER_FORMAT, load_upscaler
+
+
+class UpscalerTrainer(EmaTrainer):
+    """Stage 2: (degraded 64 px drawing, its sketch at full size) -> the drawing at full size."""
+
+    document_format = UPSCALER_FORMAT
+
+    def __init__(
+        self, config: UpscalerConfig, drawings: list[HighResDrawing], out_dir: Path
+    ) -> None:
+        keras.utils.set_random_seed(config.train.seed)
+        super().__init__(
+            config, build_upscaler(config.network), build_upscaler(config.network), out_dir
+        )
+        self.drawings = drawings
+
+    def make_batch(self, rng: np.random.Generator):
+        batch = make_upscaler_batch(
+            self.drawings, self.config.train, self.config.network.factor, rng, resize_images
+        )
+        return (batch.low_on_grid, batch.darkness, batch.blown_up), batch.targets
+
+    def predict(self, network, inputs, training: bool):
+        return network(list(inputs), training=training)
+
+    def loss(self, predictions, targets):
+        # L1 keeps edges sharp where L2 would average them; the gradient term rewards edges
+        # that are as steep as the drawing's, at the right place.
+        l1 = tf.reduce_mean(tf.abs(predictions - targets))
+        edges = sum(
+            tf.reduce_mean(tf.abs(_difference(predictions, axis) - _difference(targets, axis)))
+            for axis in (1, 2)
+        )
+        return l1 + self.config.train.edge_weight * edges
+
+    def start_from(self, model_dir: Path) -> None:
+        """Start from a model folder's upsampler (fine-tuning); model_dir holds `upscaler/`."""
+        self._start_from_network(load_upscaler(model_dir)[0], Path(model_dir) / UPSCALER_DIR)
+
+
+def train_upscaler(
+    config: UpscalerConfig,
+    drawings: list[HighResDrawing],
+    out_dir: Path,
+    from_dir: Path | None = None,
+    checkpoint_every: int = 250,
+    report: Callable[[str], None] | None = None,
+) -> UpscalerTrainer:
+    """Train the stage into out_dir (a model folder's `upscaler/`), resuming when possible."""
+    report = report or progress_line
+    trainer = UpscalerTrainer(config, drawings, out_dir)
+    trainer.resume_or_start(from_dir, report)
+    run_training(trainer, checkpoint_every, report, label="upscaler step")
+    return trainer
+
+
+def _difference(images, axis: int):
+    if axis == 1:
+        return images[:, 1:] - images[:, :-1]
+    return images[:, :, 1:] - images[:, :, :-1]

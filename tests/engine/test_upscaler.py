@@ -1,0 +1,148 @@
+"""The upsampling stage: its inputs, sizes, training pairs, training, and its place in generate."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from engine.data.shapes import make_shape_drawings
+from engine.images import write_png
+from engine.pipeline import Engine
+from engine.request import GenerateRequest
+from engine.upscaler.config import UpscalerConfig
+from engine.upscaler.data import degrade, folder_drawings, make_upscaler_batch, procedural_drawings
+from engine.upscaler.network import build_upscaler, resize_images, sketch_darkness, upscale
+from engine.upscaler.sizing import upscaled_side
+from engine.upscaler.train import train_upscaler
+from engine.weights import load_upscaler
+
+
+def test_untrained_stage_is_the_bicubic_blow_up(tiny_upscaler_config):
+    """The zero output layer makes a fresh stage return exactly the blow-up it refines."""
+    network = build_upscaler(tiny_upscaler_config.network)
+    low = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
+    darkness = np.zeros((2, 64, 64, 1), np.float32)
+    out = np.asarray(upscale(network, low, darkness))
+    assert out.shape == (2, 64, 64, 3)
+    np.testing.assert_allclose(out, np.asarray(resize_images(low, 64, "bicubic")), atol=1e-5)
+
+
+def test_stage_output_depends_on_the_sketch(tiny_two_stage_dir):
+    network, _ = load_upscaler(tiny_two_stage_dir)
+    low = np.zeros((1, 16, 16, 3), np.float32)
+    blank = np.zeros((1, 64, 64, 1), np.float32)
+    line = blank.copy()
+    line[0, 30:33, :, 0] = 1.0
+    assert not np.allclose(upscale(network, low, blank), upscale(network, low, line))
+
+
+@pytest.mark.parametrize(
+    ("frame_side", "expected"),
+    [(40, None), (48, None), (49, 64), (70, 72), (96, 96), (200, 96)],
+)
+def test_upscaled_side_stays_in_the_trained_range(tiny_upscaler_config, frame_side, expected):
+    # Tiny stage: factor 4, trained on 64-96 px; model size 32 (blow-up up to 48 px frames).
+    assert upscaled_side(frame_side, 32, tiny_upscaler_config) == expected
+
+
+def test_shipped_sizes_for_real_layers():
+    config = UpscalerConfig()
+    assert upscaled_side(96, 64, config) is None
+    assert upscaled_side(300, 64, config) == 512
+    assert upscaled_side(770, 64, config) == 776
+    assert upscaled_side(3000, 64, config) == 1024
+
+
+def test_sketch_darkness_is_the_darkest_channel():
+    rgb = np.array([[[255, 255, 255], [10, 200, 90]]], np.uint8)
+    assert sketch_darkness(rgb).tolist() == [[0, 245]]
+
+
+def test_degrade_keeps_range_and_changes_the_image(tiny_upscaler_config):
+    low = np.ones((16, 16, 3), np.float32)
+    low[6:10, :] = -1.0
+    out = degrade(low, tiny_upscaler_config.train, np.random.default_rng(0))
+    assert out.shape == low.shape and out.dtype == np.float32
+    assert out.min() >= -1.0 and out.max() <= 1.0
+    assert not np.allclose(out, low)
+    assert out[8].mean() < 0.0 < out[0].mean()  # the line is still where it was, softened
+
+
+def test_batches_are_cell_aligned_crops(tiny_upscaler_config):
+    config = tiny_upscaler_config
+    factor = config.network.factor
+    drawings = procedural_drawings(2, 2, config.train, factor, seed=0)
+    for item in drawings:
+        side = item.drawing.shape[0]
+        assert side % factor == 0 and config.train.min_side <= side <= config.train.max_side
+        assert item.low.shape == (config.train.low_size, config.train.low_size, 3)
+        assert item.darkness.max() > 100  # the sketch has lines
+    batch = make_upscaler_batch(
+        drawings, config.train, factor, np.random.default_rng(3), resize_images
+    )
+    cells, crop = config.train.crop_cells, config.train.crop_cells * factor
+    assert batch.low_on_grid.shape == (config.train.batch_size, cells, cells, 3)
+    assert batch.darkness.shape == (config.train.batch_size, crop, crop, 1)
+    assert batch.blown_up.shape == batch.targets.shape == (config.train.batch_size, crop, crop, 3)
+    assert batch.targets.min() >= -1.0 and batch.targets.max() <= 1.0
+    assert batch.targets.min() < 0.5  # crops are centred on something drawn
+
+
+def test_shapes_are_seeded_line_art():
+    drawings, sketches = make_shape_drawings(3, 5, size=64)
+    again, _ = make_shape_drawings(3, 5, size=64)
+    np.testing.assert_array_equal(drawings, again)
+    assert drawings.shape == sketches.shape == (3, 64, 64, 3)
+    assert (sketches < 128).any(axis=(1, 2, 3)).all()  # every sketch has lines
+    assert not np.array_equal(drawings[0], drawings[1])
+
+
+def test_training_writes_a_loadable_stage_and_fine_tunes(tiny_upscaler_config, tmp_path):
+    config = tiny_upscaler_config
+    drawings = procedural_drawings(2, 2, config.train, config.network.factor, seed=0)
+    trainer = train_upscaler(
+        config, drawings, tmp_path / "base" / "upscaler", report=lambda _: None
+    )
+    assert trainer.step == config.train.steps
+    network, loaded = load_upscaler(tmp_path / "base")
+    assert loaded == config
+    tuned_config = dataclasses.replace(config, train=dataclasses.replace(config.train, steps=2))
+    tuned = train_upscaler(
+        tuned_config,
+        drawings,
+        tmp_path / "tuned" / "upscaler",
+        from_dir=tmp_path / "base",
+        report=lambda _: None,
+    )
+    assert tuned.started_from["trained_steps"] == config.train.steps
+
+
+def test_folder_drawings_keep_their_resolution(tiny_upscaler_config, tmp_path):
+    drawings, _ = make_shape_drawings(2, 9, size=90)
+    for index, drawing in enumerate(drawings):
+        rgba = np.concatenate([drawing, np.full((90, 90, 1), 255, np.uint8)], axis=-1)
+        write_png(rgba, tmp_path / f"drawing{index}.png")
+    loaded = folder_drawings(tmp_path, tiny_upscaler_config.train, 4)
+    assert [item.drawing.shape[0] for item in loaded] == [88, 88]  # 90 px, down to the factor
+    assert all(item.darkness.max() > 100 for item in loaded)
+
+
+def test_generate_goes_through_both_stages(tiny_two_stage_dir, tiny_model_dir):
+    sketch = np.zeros((120, 150, 4), np.uint8)
+    ys, xs = np.mgrid[:120, :150]
+    sketch[np.abs(np.hypot(xs - 75, ys - 60) - 40) < 2.0] = (20, 20, 20, 255)
+    two_stage = Engine.load(tiny_two_stage_dir)
+    one_stage = Engine.load(tiny_model_dir)
+    assert two_stage.info["upscaler"] and not one_stage.info["upscaler"]
+    request = GenerateRequest(sketch=sketch, count=2, seed=3)
+    upscaled = two_stage.generate(request).variants
+    blown_up = two_stage.generate(dataclasses.replace(request, upscale=False)).variants
+    plain = one_stage.generate(request).variants
+    assert upscaled[0].image.shape == (120, 150, 4)
+    assert upscaled[0].patch.shape == blown_up[0].patch.shape
+    # upscale=False is exactly the one-stage pipeline; upscale=True changes the pixels.
+    np.testing.assert_array_equal(blown_up[0].patch, plain[0].patch)
+    assert not np.array_equal(upscaled[0].patch, blown_up[0].patch)
+    assert sketch.sum() == np.asarray(request.sketch).sum()  # the sketch is untouched
