@@ -15,20 +15,46 @@ from engine.request import MAX_SIDE
 Image.MAX_IMAGE_PIXELS = MAX_SIDE * MAX_SIDE
 
 
-def decode_image(data: bytes, name: str = "image") -> np.ndarray:
-    """Decode PNG/JPEG/... bytes into an (H, W, 4) uint8 RGBA array; EngineError if not one."""
+# Pillow's modes for one 16-bit (or wider) grey channel, which its convert("RGBA") clips at 255.
+_WIDE_GRAY_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+
+
+def decode_image(
+    data: bytes, name: str = "image", formats: tuple[str, ...] | None = None
+) -> np.ndarray:
+    """Decode image bytes into an (H, W, 4) uint8 RGBA array; EngineError if not one.
+
+    formats: Pillow format names to try (e.g. ("PNG",)); None = every format Pillow reads.
+    """
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data), formats=formats) as image:
             width, height = image.size
             if max(width, height) > MAX_SIDE:
                 raise EngineError(
                     f"{name} is {width}x{height}: the largest accepted side is {MAX_SIDE} px"
                 )
+            if image.mode in _WIDE_GRAY_MODES:
+                return _wide_gray_to_rgba(image)
             return np.asarray(image.convert("RGBA"), dtype=np.uint8).copy()
     except EngineError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
         raise EngineError(f"{name} is not a readable image ({type(error).__name__})") from None
+
+
+def _wide_gray_to_rgba(image: Image.Image) -> np.ndarray:
+    """16-bit grey (with its tRNS grey level, if any) as 8-bit RGBA, keeping every stroke.
+
+    Pillow's own conversion clips every level above 255 to white; the top byte is what PNG's
+    16-bit colour types reduce to elsewhere in Pillow.
+    """
+    samples = np.asarray(image).astype(np.int64)
+    gray = np.clip(samples >> 8, 0, 255).astype(np.uint8)
+    transparent_level = image.info.get("transparency")
+    alpha = np.full(gray.shape, 255, np.uint8)
+    if isinstance(transparent_level, int):
+        alpha[samples == transparent_level] = 0
+    return np.dstack([gray, gray, gray, alpha])
 
 
 def read_image(path: Path) -> np.ndarray:

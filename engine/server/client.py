@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,12 +15,28 @@ import numpy as np
 from engine.images import decode_image, encode_png
 
 
+class Headers(Mapping[str, str]):
+    """Response headers looked up by name in any case, as HTTP defines them."""
+
+    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
+        self._items = {name.lower(): (name, value) for name, value in items}
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name.lower()][1]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 @dataclass(frozen=True)
 class Response:
     """Status, headers and body of one answer."""
 
     status: int
-    headers: dict[str, str]
+    headers: Headers
     body: bytes
 
     def json(self) -> Any:
@@ -51,7 +67,7 @@ class Client:
         try:
             connection.request(method, path, body=data, headers=self._headers(headers, data))
             answer = connection.getresponse()
-            return Response(answer.status, dict(answer.getheaders()), answer.read())
+            return Response(answer.status, Headers(answer.getheaders()), answer.read())
         finally:
             connection.close()
 

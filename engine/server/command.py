@@ -12,8 +12,9 @@ from typing import Any
 
 from engine.errors import EngineError
 from engine.paths import default_token_file
-from engine.server.app import MAX_BODY, EngineServer, is_loopback
+from engine.server.app import MAX_BODY, EngineServer, bind_listener, is_loopback
 from engine.server.auth import load_or_create_token
+from engine.server.ready import ready_line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"bearer token file, created if missing (default {default_token_file()})",
     )
     parser.add_argument(
-        "--print-token", action="store_true", help="print the token file's path and exit"
+        "--print-token",
+        action="store_true",
+        help="print the bearer token (created if missing) and exit; give it to remote clients",
     )
     parser.add_argument(
         "--allow-remote",
@@ -65,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     except EngineError as error:
         return _fail(str(error))
     if args.print_token:
-        print(token_file, flush=True)
+        print(token, flush=True)
         return 0
     if not is_loopback(args.host) and not args.allow_remote:
         return _fail(f"--host {args.host} is reachable from other machines: add --allow-remote")
@@ -74,24 +77,21 @@ def run(args: argparse.Namespace) -> int:
         format="engine: %(message)s",
         stream=sys.stderr,
     )
-    # TensorFlow loads only here, so `python -m engine --help` stays fast.
-    from engine.pipeline import Engine
-    from engine.weights import list_models, resolve_model
-
-    def load_engine(name: str) -> Any:
-        return Engine.load(resolve_model(name))
-
+    # The port first: a busy port fails at once, not after the model has loaded.
     try:
-        model_dir, model_name = _model_location(args.model, resolve_model)
-        engine = Engine.load(model_dir)
+        listener = bind_listener(args.host, args.port)
+    except OSError as error:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}")
+    try:
+        engine, model_name, load_engine, list_models = _load(args.model)
     except EngineError as error:
+        listener.close()
         return _fail(str(error))
     try:
         server = EngineServer(
             engine,
             token=token,
-            host=args.host,
-            port=args.port,
+            listener=listener,
             model_name=model_name,
             load_engine=load_engine,
             list_models=list_models,
@@ -99,8 +99,15 @@ def run(args: argparse.Namespace) -> int:
             max_body=MAX_BODY,
             log_requests=args.verbose,
         )
-    except OSError as error:
-        return _fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}")
+    except EngineError as error:
+        listener.close()
+        return _fail(str(error))
+    serve_until_stopped(server)
+    return 0
+
+
+def serve_until_stopped(server: EngineServer) -> None:
+    """Start `server`, print the ready line, and close it on SIGTERM or SIGINT."""
     stop = threading.Event()
     previous = {
         number: signal.signal(number, lambda *_: stop.set())
@@ -108,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     }
     try:
         server.start()
-        print(f"ENGINE_READY {server.url}", flush=True)
+        print(ready_line(server.url), flush=True)
         # A timed wait lets the signal handler run promptly on every platform.
         while not stop.wait(0.5):
             pass
@@ -116,7 +123,19 @@ def run(args: argparse.Namespace) -> int:
         server.close()
         for number, handler in previous.items():
             signal.signal(number, handler)
-    return 0
+
+
+def _load(model: str | None) -> tuple[Any, str, Any, Any]:
+    """The engine for a --model value, its name, and the model loader and lister for switching."""
+    # TensorFlow loads only here, so `python -m engine --help` stays fast.
+    from engine.pipeline import Engine
+    from engine.weights import list_models, resolve_model
+
+    def load_engine(name: str) -> Any:
+        return Engine.load(resolve_model(name))
+
+    model_dir, model_name = _model_location(model, resolve_model)
+    return Engine.load(model_dir), model_name, load_engine, list_models
 
 
 def _model_location(model: str | None, resolve_model: Any) -> tuple[Path | None, str]:

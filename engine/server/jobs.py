@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import dataclasses
 import logging
 import threading
 import uuid
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from engine.errors import Cancelled, EngineError
-from engine.images import encode_png
+from engine.images import decode_image, encode_png
 from engine.request import GenerateRequest, GenerateResult
 
 log = logging.getLogger("engine.server")
@@ -22,7 +23,13 @@ STATES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
 FINISHED = frozenset({DONE, FAILED, CANCELLED})
 
 DEFAULT_HISTORY = 64  # finished jobs kept with their results; older ones are forgotten
-DEFAULT_MAX_QUEUED = 64  # waiting jobs accepted; each holds a decoded sketch in memory
+DEFAULT_MAX_QUEUED = 64  # waiting jobs accepted
+# Waiting sketches are kept as their PNG bytes (decoded only when their job runs); together they
+# may hold this much. A sketch PNG is at most 24 MB (the 32 MB body limit, base64 decoded).
+DEFAULT_MAX_QUEUED_BYTES = 256 * 1024 * 1024
+# Finished jobs' results (base64 PNG text) kept at most; the oldest are forgotten first. An
+# 8192 px variant of a small sketch is ~1.5 MB, so 16 of them take ~24 MB.
+DEFAULT_MAX_RESULT_BYTES = 256 * 1024 * 1024
 
 
 class GenerateEngine(Protocol):
@@ -52,6 +59,9 @@ class Job:
     """One sketch and its parameters, with its state, progress, events and (once done) result."""
 
     request: GenerateRequest = field(repr=False)
+    # The sketch still PNG-encoded, decoded when the job runs; request.sketch is then a 1-pixel
+    # stand-in. None: request.sketch is the sketch itself.
+    png: bytes | None = field(default=None, repr=False)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     state: str = QUEUED
     step: int = 0
@@ -65,6 +75,11 @@ class Job:
 
     def __post_init__(self) -> None:
         self.total = self.request.steps
+
+    @property
+    def result_bytes(self) -> int:
+        """Size of the kept result (base64 PNG text), 0 until done."""
+        return sum(len(variant["png"]) for variant in self.variants or ())
 
     def status(self) -> dict[str, Any]:
         """The job's public state as JSON-ready values."""
@@ -100,10 +115,15 @@ class JobQueue:
         engine: GenerateEngine,
         history: int = DEFAULT_HISTORY,
         max_queued: int = DEFAULT_MAX_QUEUED,
+        max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES,
+        max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
     ) -> None:
         self._engine = engine
         self._history = history
         self._max_queued = max_queued
+        self._max_queued_bytes = max_queued_bytes
+        self._max_result_bytes = max_result_bytes
+        self._listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         # One condition for every change: waiters re-check their own job, which is cheap.
         self._changed = threading.Condition(self._lock)
@@ -130,17 +150,30 @@ class JobQueue:
         """Start the worker thread."""
         self._worker.start()
 
-    def submit(self, request: GenerateRequest) -> Job:
-        """Queue a request; QueueFull or QueueClosed when it cannot be taken."""
-        job = Job(request)
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` (with the queue's lock held: it must not block) on every change."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def submit(self, request: GenerateRequest, png: bytes | None = None) -> Job:
+        """Queue a request; QueueFull or QueueClosed when it cannot be taken.
+
+        png: the sketch as PNG bytes, decoded only when the job runs, so a waiting job holds its
+        compressed size; request.sketch is then a stand-in that is replaced.
+        """
+        job = Job(request, png)
         with self._lock:
             if self._closed:
                 raise QueueClosed("the server is shutting down")
             if len(self._queue) >= self._max_queued:
                 raise QueueFull(f"the queue is full ({self._max_queued} jobs waiting): retry later")
+            waiting = sum(len(queued.png or b"") for queued in self._queue)
+            if self._queue and waiting + len(png or b"") > self._max_queued_bytes:
+                megabytes = waiting / 2**20
+                raise QueueFull(f"the queue is full ({megabytes:.0f} MB of sketches): retry later")
             self._jobs[job.id] = job
             self._queue.append(job)
-            self._changed.notify_all()
+            self._notify()
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -173,16 +206,12 @@ class JobQueue:
             if job.state == QUEUED:
                 self._queue.remove(job)
                 self._finish(job, CANCELLED, "cancelled")
-            self._changed.notify_all()
+            self._notify()
             return job
 
-    def wait_events(
-        self, job: Job, start: int, timeout: float
-    ) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
-        """Events of `job` from index `start` (waiting up to `timeout` s) and whether it ended."""
+    def events_since(self, job: Job, start: int) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
+        """Events of `job` from index `start` and whether the job has ended."""
         with self._lock:
-            if len(job.events) <= start and job.state not in FINISHED and not self._closed:
-                self._changed.wait(timeout)
             return job.events[start:], job.state in FINISHED
 
     def switch_engine(self, load: Callable[[], GenerateEngine]) -> GenerateEngine:
@@ -202,9 +231,16 @@ class JobQueue:
                 self._finish(job, CANCELLED, "cancelled: the server is shutting down")
             if self._running is not None:
                 self._running.cancel_requested = True
-            self._changed.notify_all()
+            self._notify()
         if self._worker.is_alive():
             self._worker.join(timeout)
+        with self._lock:
+            running = self._running
+            if running is not None and running.state not in FINISHED:
+                # The engine did not stop in time: end the job now, so every event stream
+                # still gets its final state; the worker's late result is dropped.
+                self._running = None
+                self._finish(running, CANCELLED, "cancelled: the server is shutting down")
 
     def _work(self) -> None:
         while True:
@@ -234,7 +270,12 @@ class JobQueue:
             return job.cancel_requested or self._closed
 
         try:
-            result = engine.generate(job.request, on_progress, should_cancel)
+            request = job.request
+            if job.png is not None:
+                sketch = decode_image(job.png, name="sketch_png", formats=("PNG",))
+                request = dataclasses.replace(request, sketch=sketch)
+            result = engine.generate(request, on_progress, should_cancel)
+            del request  # the decoded sketch is the largest thing a job holds: free it first
             variants = encode_variants(result)
         except Cancelled:
             state, error, variants = CANCELLED, "cancelled", None
@@ -247,6 +288,8 @@ class JobQueue:
         else:
             state, error = DONE, None
         with self._lock:
+            if job.state in FINISHED:  # close() ended it while the engine ran on
+                return
             job.variants = variants
             self._running = None
             self._finish(job, state, error)
@@ -256,12 +299,24 @@ class JobQueue:
         job.state, job.error = state, error
         # The sketch is not needed any more; dropping it keeps the history small.
         job.request = None  # type: ignore[assignment]
+        job.png = None
         self._emit(job, "state", job.status())
         self._finished.append(job.id)
-        while len(self._finished) > self._history:
-            self._jobs.pop(self._finished.popleft(), None)
+        kept = sum(self._jobs[job_id].result_bytes for job_id in self._finished)
+        # Forget the oldest until both bounds hold, but always keep the job that just ended.
+        while len(self._finished) > 1 and (
+            len(self._finished) > self._history or kept > self._max_result_bytes
+        ):
+            forgotten = self._jobs.pop(self._finished.popleft())
+            kept -= forgotten.result_bytes
 
     def _emit(self, job: Job, name: str, data: dict[str, Any]) -> None:
         # Caller holds the lock.
         job.events.append((name, data))
+        self._notify()
+
+    def _notify(self) -> None:
+        # Caller holds the lock.
         self._changed.notify_all()
+        for listener in self._listeners:
+            listener()

@@ -1,57 +1,151 @@
-"""JSON bodies of the API turned into engine values, with one-line errors for anything malformed."""
+"""Request bodies of the API as typed models, and the sketch PNG checked without decoding it."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
-from typing import Any
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import EngineError
 from engine.images import decode_image
-from engine.request import GenerateRequest
+from engine.request import (
+    COUNT_RANGE,
+    DEFAULT_COUNT,
+    DEFAULT_MODE,
+    DEFAULT_RADIUS,
+    DEFAULT_SEED,
+    DEFAULT_STEPS,
+    MAX_SIDE,
+    MODES,
+    RADIUS_RANGE,
+    SEED_RANGE,
+    STEPS_RANGE,
+    GenerateRequest,
+)
 
-JOB_FIELDS = ("sketch_png", "mode", "count", "radius", "strength", "seed", "steps")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Stands in for the sketch while its job waits: it lets GenerateRequest check the parameters now.
+_STAND_IN = np.zeros((1, 1, 4), np.uint8)
 
 
-def parse_json_object(body: bytes) -> dict[str, Any]:
-    """Parse a request body that must be a JSON object; EngineError otherwise."""
-    if not body:
-        raise EngineError("the request needs a JSON body")
+def _whole(bounds: tuple[int, int], default: int, description: str) -> Any:
+    low, high = bounds
+    return Field(None, description=f"{description}; null or absent: {default}", ge=low, le=high)
+
+
+class JobRequest(BaseModel):
+    """POST /v1/jobs: a sketch and how to vary it. Absent and null parameters take the default."""
+
+    # Strict: "8" is not a count and true is not a seed; unknown fields are typos, refused.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    sketch_png: str = Field(
+        min_length=1,
+        description="the sketch as a base64 PNG (line breaks allowed); transparent or white = "
+        "empty paper",
+        json_schema_extra={"contentEncoding": "base64", "contentMediaType": "image/png"},
+    )
+    mode: Literal[MODES] | None = Field(  # type: ignore[valid-type]
+        None, description=f"mask (the paper's method), sdedit or noise; null: {DEFAULT_MODE}"
+    )
+    count: int | None = _whole(COUNT_RANGE, DEFAULT_COUNT, "variants; variant i has seed + i")
+    radius: int | None = _whole(RADIUS_RANGE, DEFAULT_RADIUS, "mask radius in model pixels")
+    strength: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        allow_inf_nan=False,
+        description="share of the noise levels to run; null: the mode's default (sdedit 0.5)",
+    )
+    seed: int | None = _whole(SEED_RANGE, DEFAULT_SEED, "seed of variant 0")
+    steps: int | None = _whole(STEPS_RANGE, DEFAULT_STEPS, "denoising steps")
+
+    def parameters(self) -> GenerateRequest:
+        """The parameters as a checked GenerateRequest whose sketch is a 1-pixel stand-in."""
+        given = self.model_dump(exclude={"sketch_png"}, exclude_none=True)
+        return GenerateRequest(sketch=_STAND_IN, **given)
+
+
+JOB_FIELDS = tuple(JobRequest.model_fields)
+
+
+class ModelSelection(BaseModel):
+    """POST /v1/models/select: the model to load once the running job ends."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(min_length=1, description="a name from GET /v1/models")
+
+
+@dataclass(frozen=True)
+class SketchPng:
+    """A sketch still PNG-encoded, with the size its header declares."""
+
+    data: bytes
+    width: int
+    height: int
+
+
+def sketch_png_from_base64(text: str) -> SketchPng:
+    """The PNG of a sketch_png field, checked up to its pixels; EngineError otherwise."""
+    # Base64 wrapped into lines (MIME, `base64` tools) or padded with spaces is still base64.
+    compact = "".join(text.split())
     try:
-        value = json.loads(body)
-    # RecursionError: deeply nested arrays must be a 400, not a crashed handler.
-    except (ValueError, RecursionError) as error:
-        raise EngineError(f"body is not valid JSON: {type(error).__name__}") from None
-    if not isinstance(value, dict):
-        raise EngineError(f"body must be a JSON object, got {type(value).__name__}")
-    return value
-
-
-def parse_job(body: bytes) -> GenerateRequest:
-    """A POST /v1/jobs body as a validated GenerateRequest; EngineError names what is wrong."""
-    fields = parse_json_object(body)
-    unknown = sorted(set(fields) - set(JOB_FIELDS))
-    if unknown:
-        names = ", ".join(repr(name)[:40] for name in unknown[:5])
-        raise EngineError(f"unknown field(s) {names}: use {', '.join(JOB_FIELDS)}")
-    encoded = fields.get("sketch_png")
-    if not isinstance(encoded, str) or not encoded:
-        raise EngineError("sketch_png must be a base64-encoded PNG string")
-    try:
-        png = base64.b64decode(encoded, validate=True)
+        data = base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError):
         raise EngineError("sketch_png is not valid base64") from None
-    sketch = decode_image(png, name="sketch_png")
-    # Absent and null both mean "the default", so clients may send every field.
-    options = {name: fields[name] for name in JOB_FIELDS[1:] if fields.get(name) is not None}
-    return GenerateRequest(sketch=sketch, **options)
+    return check_png(data)
 
 
-def parse_model_name(body: bytes) -> str:
-    """The model name of a POST /v1/models/select body."""
-    fields = parse_json_object(body)
-    name = fields.get("name")
-    if not isinstance(name, str) or not name:
-        raise EngineError('body must be {"name": "<model name>"}')
-    return name
+def check_png(data: bytes, name: str = "sketch_png") -> SketchPng:
+    """PNG bytes with a size we accept and intact chunks, checked without decoding any pixel."""
+    # The signature first, so no other decoder Pillow has (TIFF, EPS via Ghostscript, ...) runs.
+    if not data.startswith(PNG_SIGNATURE):
+        raise EngineError(
+            f"{name} is not a PNG: send the sketch as PNG (other formats are refused)"
+        )
+    try:
+        with Image.open(io.BytesIO(data), formats=("PNG",)) as image:
+            width, height = image.size
+            image.verify()  # every chunk's checksum, without inflating the pixels
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        raise EngineError(f"{name} is not a readable PNG ({type(error).__name__})") from None
+    except Image.DecompressionBombError:
+        width = height = MAX_SIDE + 1  # reported by the size check below
+    if max(width, height) > MAX_SIDE or min(width, height) < 1:
+        raise EngineError(f"{name} is {width}x{height}: sides of 1 to {MAX_SIDE} px are accepted")
+    return SketchPng(data, width, height)
+
+
+def decode_sketch_png(data: bytes) -> np.ndarray:
+    """A checked sketch PNG as (H, W, 4) uint8 RGBA."""
+    return decode_image(data, name="sketch_png", formats=("PNG",))
+
+
+def validation_message(errors: Sequence[Any]) -> str:
+    """The first of pydantic's validation errors of a body as one line that says what to fix."""
+    if not errors:
+        return "the request body is not valid"
+    error = errors[0]
+    place = [str(part) for part in error.get("loc", ()) if part != "body"]
+    kind = error.get("type", "")
+    field_name = place[0] if place and not place[0].isdigit() else ""
+    if kind == "json_invalid":
+        return f"body is not valid JSON: {error.get('ctx', {}).get('error', 'decode error')}"
+    if not field_name:
+        if kind == "missing":
+            return "the request needs a JSON body"
+        return f"body must be a JSON object: {error.get('msg', '')}"
+    if kind == "extra_forbidden":
+        return f"unknown field {field_name[:40]!r}: the fields are listed in /openapi.json"
+    if kind == "missing":
+        return f"{field_name} is required"
+    given = repr(error.get("input"))[:40]
+    return f"{field_name}: {error.get('msg', 'not valid')} (got {given})"

@@ -13,7 +13,7 @@ from engine import __version__
 from engine.errors import EngineError
 from engine.images import encode_png
 from engine.request import DEFAULT_COUNT, DEFAULT_STEPS, GenerateRequest
-from tests.server.conftest import FakeEngine, FakeModel, fake_image, sketch
+from tests.server.fake_engine import FakeEngine, FakeModel, fake_image, sketch
 
 
 def test_health_reports_version_model_device_and_queue(served):

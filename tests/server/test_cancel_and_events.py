@@ -7,7 +7,7 @@ import http.client
 
 from engine.images import encode_png
 from engine.request import GenerateRequest
-from tests.server.conftest import FakeEngine, sketch
+from tests.server.fake_engine import FakeEngine, sketch
 
 
 def test_cancel_a_queued_job_at_once(serve):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.request import GenerateRequest
-from tests.server.conftest import sketch
+from tests.server.fake_engine import sketch
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -114,20 +116,68 @@ def test_token_file_is_created_private_and_reused(tmp_path):
     assert load_or_create_token(tmp_path / "other") != token
 
 
-def test_existing_token_file_is_used_as_it_is(tmp_path):
+def test_an_existing_private_token_file_is_used_as_it_is(tmp_path):
     path = tmp_path / "token"
-    path.write_text("my-own-token\n")
-    os.chmod(path, 0o644)
-    assert load_or_create_token(path) == "my-own-token"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # not rewritten
+    path.write_text("my-own-token-of-enough-length-42\n")
+    os.chmod(path, 0o600)
+    assert load_or_create_token(path) == "my-own-token-of-enough-length-42"
 
 
-@pytest.mark.parametrize("content", [b"", b"   \n", b"two words", b"\xff\xfe"])
-def test_unusable_token_file_is_a_clear_error(tmp_path, content):
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660])
+def test_a_token_file_others_can_read_is_refused_with_the_fix(tmp_path, mode):
     path = tmp_path / "token"
-    path.write_bytes(content)
-    with pytest.raises(EngineError, match="token file"):
+    path.write_text("x" * 43 + "\n")
+    os.chmod(path, mode)
+    with pytest.raises(EngineError) as refused:
         load_or_create_token(path)
+    message = str(refused.value)
+    assert f"chmod 600 {path}" in message and "\n" not in message
+    assert stat.S_IMODE(path.stat().st_mode) == mode  # never changed behind the user's back
+
+
+@pytest.mark.parametrize("token", ["one-word", "x" * 21])
+def test_a_token_shorter_than_128_bits_is_refused(tmp_path, token):
+    path = tmp_path / "token"
+    path.write_text(token + "\n")
+    os.chmod(path, 0o600)
+    with pytest.raises(EngineError, match="too short.*at least 22"):
+        load_or_create_token(path)
+    path.write_text("x" * 22 + "\n")
+    assert load_or_create_token(path) == "x" * 22
+
+
+def test_a_dangling_symlink_is_a_one_line_error(tmp_path):
+    path = tmp_path / "token"
+    path.symlink_to(tmp_path / "gone" / "token")
+    with pytest.raises(EngineError, match="symlink.*does not exist") as refused:
+        load_or_create_token(path)
+    assert "\n" not in str(refused.value)
+    assert not (tmp_path / "gone").exists()  # nothing created through the link
+
+
+def test_servers_starting_together_agree_on_one_complete_token(tmp_path):
+    # Separate processes, as two engines would be; each prints the token it ended up with.
+    path = tmp_path / "config" / "token"
+    script = (
+        "import sys; from engine.server.auth import load_or_create_token; "
+        "print(load_or_create_token(sys.argv[1]))"
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    outputs = [process.communicate(timeout=60) for process in processes]
+    assert [error for _, error in outputs] == [""] * 8
+    tokens = {out.strip() for out, _ in outputs}
+    assert tokens == {path.read_text().strip()}
+    assert len(tokens.pop()) == 43
+    assert [p.name for p in path.parent.iterdir()] == ["token"]  # no temporary file left behind
 
 
 def test_token_matches():

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import re
-import selectors
 import signal
+import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from engine.server.client import Client
-from tests.server.conftest import sketch
+from engine.server.ready import READY_PREFIX
+from tests.server.fake_engine import sketch
+from tests.server.processes import REPO, first_line, private_env, spawn, stderr_tail, stop
 
-REPO = Path(__file__).resolve().parents[2]
-READY = re.compile(r"^ENGINE_READY http://127\.0\.0\.1:(\d+)$")
+READY = re.compile("^" + re.escape(READY_PREFIX) + r"http://127\.0\.0\.1:(\d+)$")
 START_TIMEOUT = 240.0  # seconds for TensorFlow and the model to load on a busy machine
 
 
@@ -27,72 +26,80 @@ def model_dir(tiny_model_dir) -> Path:
     return tiny_model_dir
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
-    # Private config and data folders: the test must never touch the user's own token.
-    return {
-        **os.environ,
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-    }
-
-
 def _serve(tmp_path: Path, *args: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "engine", "serve", *args]
-    stderr = open(tmp_path / "stderr.txt", "ab")  # noqa: SIM115 (closed by the caller's Popen)
-    try:
-        return subprocess.Popen(
-            command, cwd=REPO, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=stderr, text=True
-        )
-    finally:
-        stderr.close()
+    return spawn([sys.executable, "-m", "engine", "serve", *args], tmp_path)
 
 
 def _ready_port(process: subprocess.Popen, tmp_path: Path) -> int:
     """Wait for the single ready line and return its port."""
-    deadline = time.monotonic() + START_TIMEOUT
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        while time.monotonic() < deadline:
-            if selector.select(timeout=1.0):
-                line = process.stdout.readline()
-                match = READY.match(line.rstrip("\n"))
-                errors = (tmp_path / "stderr.txt").read_text(errors="replace")[-2000:]
-                assert match, f"unexpected line {line!r}; stderr: {errors}"
-                return int(match.group(1))
-            if process.poll() is not None:
-                errors = (tmp_path / "stderr.txt").read_text(errors="replace")[-2000:]
-                pytest.fail(f"serve exited with {process.returncode}: {errors}")
-    pytest.fail("no ENGINE_READY line")
+    line = first_line(process, tmp_path, START_TIMEOUT)
+    match = READY.match(line.rstrip("\n"))
+    errors = stderr_tail(tmp_path)
+    assert match, f"unexpected line {line!r}; stderr: {errors}"
+    return int(match.group(1))
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.kill()
-    process.wait(30)
-    process.stdout.close()
-
-
-def test_print_token_shows_the_token_file(tmp_path):
+def test_print_token_prints_the_token_and_nothing_else(tmp_path):
     token_file = tmp_path / "secrets" / "token"
-    result = subprocess.run(
-        [sys.executable, "-m", "engine", "serve", "--print-token", "--token-file", str(token_file)],
+    result = _run_serve(tmp_path, "--print-token", "--token-file", str(token_file))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == token_file.read_text()  # the token and its newline, nothing more
+    assert len(result.stdout.strip()) >= 43
+    assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+    again = _run_serve(tmp_path, "--print-token", "--token-file", str(token_file))
+    assert again.stdout == result.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+def test_serve_refuses_a_token_file_others_can_read(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("x" * 43 + "\n")
+    token_file.chmod(0o644)
+    result = _run_serve(tmp_path, "--token-file", str(token_file))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert f"chmod 600 {token_file}" in line
+
+
+def test_a_busy_port_fails_before_the_model_loads(tmp_path):
+    # The model folder does not exist either: the error names the port, so the bind came first.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        missing_model = tmp_path / "no-such-model"
+        result = _run_serve(
+            tmp_path,
+            "--port",
+            str(port),
+            "--model",
+            str(missing_model),
+            "--token-file",
+            str(tmp_path / "token"),
+        )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert f"cannot listen on 127.0.0.1:{port}" in line
+
+
+def _run_serve(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "engine", "serve", *args],
         cwd=REPO,
-        env=_env(tmp_path),
+        env=private_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == f"{token_file}\n"
-    assert oct(token_file.stat().st_mode & 0o777) == "0o600"
 
 
 def test_remote_host_needs_an_explicit_flag(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "engine", "serve", "--host", "0.0.0.0"],
         cwd=REPO,
-        env=_env(tmp_path),
+        env=private_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=60,
@@ -116,7 +123,7 @@ def test_serve_ready_line_sigkill_restart_and_sigterm(tmp_path, model_dir):
         first.send_signal(signal.SIGKILL)
         first.wait(30)
     finally:
-        _stop(first)
+        stop(first)
     # Same port and token file again: no stale lock, socket or token in the way.
     second = _serve(tmp_path, "--port", str(port), *options)
     try:
@@ -129,4 +136,17 @@ def test_serve_ready_line_sigkill_restart_and_sigterm(tmp_path, model_dir):
         assert second.wait(60) == 0
         assert second.stdout.read() == ""  # exactly one line was printed
     finally:
-        _stop(second)
+        stop(second)
+
+
+def test_the_server_knows_nothing_of_tensorflow(tmp_path):
+    # Only `serve` loads the model (and TensorFlow); the server takes any engine.
+    code = (
+        "import sys\n"
+        "import engine.server.app, engine.server.command, engine.server.client\n"
+        "print(sorted(name for name in ('tensorflow', 'keras') if name in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout == "[]\n", result.stderr

@@ -1,0 +1,127 @@
+"""Uvicorn's HTTP/1.1 (h11) protocol with a cap on open connections and on time without a request.
+
+Idle clients must never starve others: without a cap about a thousand silent connections used up
+the process's file descriptors and health stopped answering. Here a new connection beyond the cap
+closes the connection that has been idle longest, and a connection that has no request in progress
+(none sent yet, or its headers still dribbling in) is closed after HEADER_TIMEOUT seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+DEFAULT_MAX_CONNECTIONS = 256
+HEADER_TIMEOUT = 10.0  # seconds a connection may stay open without a request in progress
+KEEP_ALIVE_TIMEOUT = 5.0  # seconds an idle keep-alive connection waits for its next request
+MAX_HEADER_BYTES = 16 * 1024  # h11 refuses request heads larger than this
+
+
+def connection_cap(limit: int = DEFAULT_MAX_CONNECTIONS) -> int:
+    """Open connections to allow: `limit`, or half the process's file descriptors if fewer.
+
+    The other half stays for the model's files, the log and the listening socket, so accepting a
+    connection never fails for want of a descriptor.
+    """
+    try:
+        import resource  # POSIX only
+    except ImportError:
+        return limit
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return limit
+    return max(8, min(limit, soft // 2))
+
+
+def accept_backlog(max_connections: int) -> int:
+    """The listen backlog, which asyncio also uses as the most connections accepted at once.
+
+    Connections accepted in one go exist before any of them can close an idle one, so the batch
+    must fit in the descriptors the cap leaves free.
+    """
+    return max(8, min(64, max_connections // 2))
+
+
+def capped_protocol(max_connections: int) -> type[H11Protocol]:
+    """The protocol class for a server holding at most `max_connections` connections."""
+    return type("CappedH11Protocol", (CappedH11Protocol,), {"max_connections": max_connections})
+
+
+class CappedH11Protocol(H11Protocol):
+    """One HTTP/1.1 connection that gives way to newer ones when idle and the server is full."""
+
+    max_connections = DEFAULT_MAX_CONNECTIONS
+    header_timeout = HEADER_TIMEOUT
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.last_active = self.loop.time()
+        self._deadline: asyncio.TimerHandle | None = None
+        if len(self.connections) > self.max_connections:
+            self._make_room()
+        self._arm_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        self.last_active = self.loop.time()
+        super().data_received(data)
+
+    def on_response_complete(self) -> None:
+        self.last_active = self.loop.time()
+        super().on_response_complete()
+        self._arm_deadline()
+
+    def eof_received(self) -> bool | None:
+        """The client closed its sending side: answer what it sent instead of dropping it."""
+        if self.idle:
+            return None  # nothing to answer: close
+        if self.cycle.more_body:
+            # The body ended before its Content-Length: h11 turns the EOF into a 400 answer.
+            self.conn.receive_data(b"")
+            self.handle_events()
+        return True  # keep the sending side open for the answer
+
+    def send_400_response(self, msg: str) -> None:
+        """h11 found the request malformed (a bad chunk, a short body): answer 400 and close."""
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            # The app may be handling this request: its own answer must not follow the 400.
+            cycle.disconnected = True
+            cycle.message_event.set()
+            if cycle.response_started:
+                self.transport.close()
+                return
+        super().send_400_response(msg)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        super().connection_lost(exc)
+
+    @property
+    def idle(self) -> bool:
+        """True when no request is in progress: none yet, or the last one answered."""
+        return self.cycle is None or self.cycle.response_complete
+
+    def _make_room(self) -> None:
+        # Connections already closing still count until asyncio reports them lost: skip them.
+        others: list[Any] = [
+            c for c in self.connections if c is not self and not c.transport.is_closing()
+        ]
+        if len(others) < self.max_connections:
+            return
+        idle = [c for c in others if getattr(c, "idle", False)]
+        if idle:
+            min(idle, key=lambda connection: connection.last_active).transport.close()
+        else:  # every other connection is busy with a request: this one waits its turn elsewhere
+            self.transport.close()
+
+    def _arm_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline = self.loop.call_later(self.header_timeout, self._deadline_passed)
+
+    def _deadline_passed(self) -> None:
+        if self.idle and not self.transport.is_closing():
+            self.transport.close()

@@ -1,0 +1,37 @@
+"""The real server around the tests' FakeEngine, in a process of its own, stopped like `serve`.
+
+Usage: python fake_serve.py TOKEN_FILE [--hold] [--open-files N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from engine.server.app import EngineServer  # noqa: E402
+from engine.server.auth import load_or_create_token  # noqa: E402
+from engine.server.command import serve_until_stopped  # noqa: E402
+from tests.server.fake_engine import FakeEngine  # noqa: E402
+
+
+def main() -> None:
+    """Serve until SIGTERM."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("token_file", type=Path)
+    parser.add_argument("--hold", action="store_true", help="jobs wait at their first step")
+    parser.add_argument("--open-files", type=int, help="lower this process's descriptor limit")
+    args = parser.parse_args()
+    if args.open_files:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (args.open_files, hard))
+    engine = FakeEngine(hold=args.hold)
+    serve_until_stopped(EngineServer(engine, token=load_or_create_token(args.token_file)))
+
+
+if __name__ == "__main__":
+    main()
