@@ -13,6 +13,7 @@ from engine import __version__
 from engine.errors import EngineError
 from engine.images import encode_png
 from engine.request import DEFAULT_COUNT, DEFAULT_STEPS, GenerateRequest
+from engine.server.payload import JOB_FIELDS
 from tests.server.fake_engine import FakeEngine, FakeModel, fake_image, sketch
 
 
@@ -31,6 +32,31 @@ def test_health_reports_version_model_device_and_queue(served):
     assert health["device"] == "CPU"
     assert health["queue_length"] == 0
     assert health["running"] is None
+
+
+def test_health_tells_a_client_it_reached_a_sketch_variants_engine(served):
+    health = served.client.request("GET", "/v1/health").json()
+    assert health["service"] == "sketch-variants"
+    assert health["version"] == __version__
+    assert health["status"] == "ok"
+
+
+def test_openapi_schema_is_generated_from_the_typed_models(served):
+    schema = served.client.request("GET", "/openapi.json").json()
+    job = schema["components"]["schemas"]["JobRequest"]
+    assert set(job["properties"]) == set(JOB_FIELDS)
+    assert job["additionalProperties"] is False
+    assert job["properties"]["count"]["anyOf"][0] == {
+        "maximum": 16,
+        "minimum": 1,
+        "type": "integer",
+    }
+    post = schema["paths"]["/v1/jobs"]["post"]
+    assert set(post["responses"]) >= {"202", "400", "401", "429"}
+    health = schema["components"]["schemas"]["Health"]
+    assert health["properties"]["service"]["const"] == "sketch-variants"
+    events = schema["paths"]["/v1/jobs/{id}/events"]["get"]["responses"]["200"]["content"]
+    assert "text/event-stream" in events
 
 
 def test_openapi_schema_lists_every_endpoint(served):

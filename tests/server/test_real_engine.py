@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 
@@ -72,3 +75,29 @@ def test_real_engine_cancel_while_running_keeps_serving(real):
     assert real.client.wait(job_id)["state"] in ("cancelled", "done")
     ok = real.client.submit(_ink(4, 16, 16), count=1, steps=1)
     assert real.client.wait(ok)["state"] == "done"
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "value"),
+    [
+        ("network", "image_size", 0),
+        ("network", "widths", "wide"),
+        ("schedule", "levels", 0),
+        ("network", "block_depth", True),
+    ],
+)
+def test_a_broken_model_folder_is_a_400_naming_the_field(
+    serve, tiny_engine, tiny_model_dir, tmp_path, section, field, value
+):
+    from engine.pipeline import Engine
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model_dir, broken)
+    document = json.loads((broken / "config.json").read_text())
+    document["config"][section][field] = value
+    (broken / "config.json").write_text(json.dumps(document))
+    real = serve(tiny_engine, load_engine=lambda name: Engine.load(tmp_path / name))
+    answer = real.client.request("POST", "/v1/models/select", {"name": "broken"})
+    assert answer.status == 400
+    assert f"{section}.{field}" in answer.json()["error"]
+    assert real.client.request("GET", "/v1/health").json()["model"]["selected"] == "default"
