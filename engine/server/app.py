@@ -13,6 +13,7 @@ import uvicorn
 
 from engine.errors import EngineError
 from engine.server.connections import (
+    HEADER_TIMEOUT,
     KEEP_ALIVE_TIMEOUT,
     MAX_HEADER_BYTES,
     accept_backlog,
@@ -74,9 +75,14 @@ class EngineServer:
         max_queued: int = DEFAULT_MAX_QUEUED,
         max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES,
         max_connections: int | None = None,
+        header_timeout: float = HEADER_TIMEOUT,
         log_requests: bool = False,
     ) -> None:
-        """listener: a socket from bind_listener() (then host and port are its own)."""
+        """listener: a socket from bind_listener() (then host and port are its own).
+
+        max_connections: open connections at most (default: connection_cap()); header_timeout:
+        seconds a connection may stay without a request in progress.
+        """
         if not token:
             raise EngineError("the server needs a token")
         self.service = EngineService(
@@ -102,7 +108,7 @@ class EngineServer:
         )
         config = uvicorn.Config(
             app,
-            http=capped_protocol(self.max_connections),
+            http=capped_protocol(self.max_connections, header_timeout),
             backlog=accept_backlog(self.max_connections),
             ws="none",
             lifespan="off",

@@ -9,6 +9,7 @@ closes the connection that has been idle longest, and a connection that has no r
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -17,6 +18,8 @@ DEFAULT_MAX_CONNECTIONS = 256
 HEADER_TIMEOUT = 10.0  # seconds a connection may stay open without a request in progress
 KEEP_ALIVE_TIMEOUT = 5.0  # seconds an idle keep-alive connection waits for its next request
 MAX_HEADER_BYTES = 16 * 1024  # h11 refuses request heads larger than this
+# Orders connections by their last activity; a counter, so two never tie.
+_activity = itertools.count()
 
 
 def connection_cap(limit: int = DEFAULT_MAX_CONNECTIONS) -> int:
@@ -44,9 +47,12 @@ def accept_backlog(max_connections: int) -> int:
     return max(8, min(64, max_connections // 2))
 
 
-def capped_protocol(max_connections: int) -> type[H11Protocol]:
+def capped_protocol(
+    max_connections: int, header_timeout: float = HEADER_TIMEOUT
+) -> type[H11Protocol]:
     """The protocol class for a server holding at most `max_connections` connections."""
-    return type("CappedH11Protocol", (CappedH11Protocol,), {"max_connections": max_connections})
+    limits = {"max_connections": max_connections, "header_timeout": header_timeout}
+    return type("CappedH11Protocol", (CappedH11Protocol,), limits)
 
 
 class CappedH11Protocol(H11Protocol):
@@ -57,18 +63,18 @@ class CappedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.last_active = self.loop.time()
+        self.last_active = next(_activity)
         self._deadline: asyncio.TimerHandle | None = None
         if len(self.connections) > self.max_connections:
             self._make_room()
         self._arm_deadline()
 
     def data_received(self, data: bytes) -> None:
-        self.last_active = self.loop.time()
+        self.last_active = next(_activity)
         super().data_received(data)
 
     def on_response_complete(self) -> None:
-        self.last_active = self.loop.time()
+        self.last_active = next(_activity)
         super().on_response_complete()
         self._arm_deadline()
 

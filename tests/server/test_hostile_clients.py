@@ -92,6 +92,38 @@ def test_an_identical_repeated_length_is_one_length(served):
     assert _statuses(_exchange(port, raw)) == [400]  # {} names no model: the body was read
 
 
+@pytest.mark.parametrize(
+    "sent", [b"", b"GET /v1/health HTTP/1.1\r\nHo"], ids=["silent", "headers dribbling"]
+)
+def test_a_connection_without_a_whole_request_is_closed(serve, sent):
+    served = serve(header_timeout=0.5)
+    with socket.create_connection(("127.0.0.1", served.server.port), timeout=30) as connection:
+        connection.sendall(sent)
+        assert connection.recv(65536) == b""  # closed by the server, without an answer
+    assert served.client.request("GET", "/v1/health").status == 200
+
+
+def test_a_full_server_closes_its_longest_idle_connection_for_a_new_one(serve):
+    served = serve(max_connections=8)
+    port = served.server.port
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(8)]
+    try:
+        assert served.client.request("GET", "/v1/health").status == 200
+        assert idle[0].recv(1) == b""  # the oldest silent one made room
+        idle[1].sendall(_health_request(port, served.client.token))
+        assert idle[1].recv(65536).startswith(b"HTTP/1.1 200")  # the others still serve
+    finally:
+        for connection in idle:
+            connection.close()
+
+
+def _health_request(port: int, token: str) -> bytes:
+    return b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n\r\n" % (
+        port,
+        token.encode(),
+    )
+
+
 def test_hundreds_of_idle_connections_do_not_starve_health(tmp_path):
     cap = OPEN_FILES // 2  # what connection_cap() allows under the lowered limit
     with fake_serve(tmp_path, "--open-files", str(OPEN_FILES)) as (_, client):
