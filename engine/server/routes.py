@@ -111,7 +111,7 @@ def create_app(service: EngineService, changes: ChangeSignal) -> FastAPI:
         summary="The variants of a finished job",
         responses={409: {"model": ErrorAnswer, "description": "not done"}, **_UNKNOWN_JOB},
     )
-    async def result(id: str) -> dict[str, Any]:
+    def result(id: str) -> dict[str, Any]:  # `def`: checking megabytes of base64 off the loop
         job = found(id)
         if job.state != DONE:
             detail = f": {job.error}" if job.error else ""

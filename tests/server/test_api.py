@@ -240,3 +240,14 @@ def test_select_without_model_loader_is_a_400(served):
 
 def _body(image, **params):
     return {"sketch_png": base64.b64encode(encode_png(image)).decode(), **params}
+
+
+def test_a_bug_behind_a_route_is_a_one_line_500_and_serving_goes_on(serve):
+    def broken_listing():
+        raise RuntimeError("disk on fire\nsecond line")
+
+    served = serve(list_models=broken_listing)
+    answer = served.client.request("GET", "/v1/models")
+    assert answer.status == 500
+    assert answer.json() == {"error": "internal error: RuntimeError"}  # no details leak out
+    assert served.client.request("GET", "/v1/health").status == 200
