@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from engine.errors import Cancelled, EngineError
-from engine.images import decode_image, encode_png
+from engine.images import encode_png
 from engine.request import GenerateRequest, GenerateResult
+from engine.server.payload import decode_sketch_png
 
 log = logging.getLogger("engine.server")
 
@@ -272,8 +273,7 @@ class JobQueue:
         try:
             request = job.request
             if job.png is not None:
-                sketch = decode_image(job.png, name="sketch_png", formats=("PNG",))
-                request = dataclasses.replace(request, sketch=sketch)
+                request = dataclasses.replace(request, sketch=decode_sketch_png(job.png))
             result = engine.generate(request, on_progress, should_cancel)
             del request  # the decoded sketch is the largest thing a job holds: free it first
             variants = encode_variants(result)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import http.client
+import time
 
 from engine.images import encode_png
 from engine.request import GenerateRequest
+from engine.server.jobs import JobQueue
 from tests.server.fake_engine import FakeEngine, sketch
 
 
@@ -132,3 +134,19 @@ def _request(image):
 
 def _png(image):
     return base64.b64encode(encode_png(image)).decode()
+
+
+def test_history_is_bounded_in_result_bytes_too():
+    jobs = JobQueue(FakeEngine(), max_result_bytes=1)  # every result is over the budget
+    jobs.start()
+    try:
+        submitted = [jobs.submit(_request(sketch(12))) for _ in range(3)]
+        deadline = time.monotonic() + 30
+        while submitted[-1].state != "done" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert submitted[-1].state == "done"
+        assert submitted[-1].result_bytes > 1
+        # Only the job that just ended is kept, however large its result.
+        assert [job.id for job in jobs.jobs()] == [submitted[-1].id]
+    finally:
+        jobs.close()
