@@ -42,6 +42,19 @@ def create_app(service: EngineService, changes: ChangeSignal) -> FastAPI:
             raise ApiError(404, f"unknown job {job_id[:40]!r}")
         return job
 
+    generated = app.openapi
+
+    def openapi_with_bearer() -> dict[str, Any]:
+        # The guard checks the token before any route, so FastAPI cannot see it: say it here.
+        if app.openapi_schema is None:
+            schema = generated()
+            bearer = {"type": "http", "scheme": "bearer"}
+            schema.setdefault("components", {})["securitySchemes"] = {"bearer": bearer}
+            schema["security"] = [{"bearer": []}]
+        return app.openapi_schema
+
+    app.openapi = openapi_with_bearer  # type: ignore[method-assign]
+
     @app.get("/openapi.json", summary="This API's OpenAPI description")
     async def openapi() -> dict[str, Any]:
         return app.openapi()

@@ -55,6 +55,8 @@ def test_openapi_schema_is_generated_from_the_typed_models(served):
     assert set(post["responses"]) >= {"202", "400", "401", "429"}
     health = schema["components"]["schemas"]["Health"]
     assert health["properties"]["service"]["const"] == "sketch-variants"
+    assert schema["security"] == [{"bearer": []}]
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     events = schema["paths"]["/v1/jobs/{id}/events"]["get"]["responses"]["200"]["content"]
     assert "text/event-stream" in events
 
