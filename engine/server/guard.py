@@ -77,7 +77,8 @@ class RequestGuard:
             return 400, f"send exactly one Host header, not {len(hosts)}", []
         host = hosts[0].strip().lower()
         if host not in self.allowed_hosts:
-            return 400, f"Host header {host[:80]!r} is not this server", []
+            message = f"Host header {host[:80]!r} is not this server: use the address it printed"
+            return 400, f"{message}, or start it with --allowed-host NAME", []
         authorizations = _values(headers, b"authorization")
         if len(authorizations) != 1 or not token_matches(authorizations[0], self.token):
             return 401, "missing or wrong bearer token", [(b"WWW-Authenticate", b"Bearer")]
