@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -111,16 +112,17 @@ def check_png(data: bytes, name: str = "sketch_png") -> SketchPng:
         raise EngineError(
             f"{name} is not a PNG: send the sketch as PNG (other formats are refused)"
         )
+    # The size from the header chunk, which PNG puts first, before Pillow sees anything.
+    if data[12:16] != b"IHDR" or len(data) < 24:
+        raise EngineError(f"{name} is not a readable PNG (no header chunk)")
+    width, height = struct.unpack(">II", data[16:24])
+    if max(width, height) > MAX_SIDE or min(width, height) < 1:
+        raise EngineError(f"{name} is {width}x{height}: sides of 1 to {MAX_SIDE} px are accepted")
     try:
         with Image.open(io.BytesIO(data), formats=("PNG",)) as image:
-            width, height = image.size
             image.verify()  # every chunk's checksum, without inflating the pixels
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
         raise EngineError(f"{name} is not a readable PNG ({type(error).__name__})") from None
-    except Image.DecompressionBombError:
-        width = height = MAX_SIDE + 1  # reported by the size check below
-    if max(width, height) > MAX_SIDE or min(width, height) < 1:
-        raise EngineError(f"{name} is {width}x{height}: sides of 1 to {MAX_SIDE} px are accepted")
     return SketchPng(data, width, height)
 
 

@@ -36,16 +36,17 @@ def png_bytes(
             data = np.packbits(bits.reshape(-1)).tobytes()
         rows.append(b"\x00" + data)  # filter type 0 (None) on every row
     header = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
-    chunks = [_chunk(b"IHDR", header)]
+    chunks = [chunk(b"IHDR", header)]
     if palette is not None:
-        chunks.append(_chunk(b"PLTE", bytes(value for colour in palette for value in colour)))
+        chunks.append(chunk(b"PLTE", bytes(value for colour in palette for value in colour)))
     if transparency is not None:
-        chunks.append(_chunk(b"tRNS", transparency))
-    chunks.append(_chunk(b"IDAT", zlib.compress(b"".join(rows))))
-    chunks.append(_chunk(b"IEND", b""))
+        chunks.append(chunk(b"tRNS", transparency))
+    chunks.append(chunk(b"IDAT", zlib.compress(b"".join(rows))))
+    chunks.append(chunk(b"IEND", b""))
     return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
+def chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data and checksum."""
     crc = zlib.crc32(kind + data) & 0xFFFFFFFF
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import struct
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from PIL import Image
 from engine.images import encode_png
 from engine.request import GenerateRequest
 from tests.server.fake_engine import FakeEngine, fake_image, sketch
-from tests.server.png_files import GRAY, GRAY_ALPHA, PALETTE, RGB, RGBA, png_bytes
+from tests.server.png_files import GRAY, GRAY_ALPHA, PALETTE, RGB, RGBA, chunk, png_bytes
 
 DARK = 20  # the stroke's grey level, in 8 bits
 
@@ -44,6 +45,18 @@ def test_a_png_with_a_broken_chunk_is_refused_before_it_queues(served):
     assert answer.status == 400
     assert answer.json()["error"].startswith("sketch_png is not a readable PNG")
     assert served.client.request("GET", "/v1/jobs").json() == {"jobs": []}
+
+
+def test_a_png_declaring_a_huge_size_is_refused_from_its_header(served):
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 6, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+    answer = served.client.request(
+        "POST", "/v1/jobs", {"sketch_png": base64.b64encode(png).decode()}
+    )
+    assert answer.status == 400
+    assert answer.json()["error"] == (
+        "sketch_png is 100000x100000: sides of 1 to 8192 px are accepted"
+    )
 
 
 def _stroke_samples(bit_depth: int, channels: int) -> np.ndarray:
