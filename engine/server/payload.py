@@ -67,6 +67,11 @@ class JobRequest(BaseModel):
     )
     seed: int | None = _whole(SEED_RANGE, DEFAULT_SEED, "seed of variant 0")
     steps: int | None = _whole(STEPS_RANGE, DEFAULT_STEPS, "denoising steps")
+    upscale: bool | None = Field(
+        None,
+        description="true: the upsampling stage brings variants to the sketch's resolution; "
+        "false: a plain blow-up of the model-size variant (fast preview); null: true",
+    )
 
     def parameters(self) -> GenerateRequest:
         """The parameters as a checked GenerateRequest whose sketch is a 1-pixel stand-in."""

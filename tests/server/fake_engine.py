@@ -51,6 +51,7 @@ class FakeEngine:
             self.release.set()
         self.running = False
         self.seen: list[int] = []  # seeds of the requests run, in order
+        self.last_request: GenerateRequest | None = None
         self.fail_with: Exception | None = None
 
     @property
@@ -71,6 +72,7 @@ class FakeEngine:
             raise self.fail_with
         self.running = True
         self.seen.append(request.seed)
+        self.last_request = request
         self.started.set()
         try:
             for step in range(request.steps):

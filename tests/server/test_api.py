@@ -119,6 +119,15 @@ def test_null_parameters_mean_defaults(served):
     assert [seed for seed, _ in served.client.result(job_id)][:2] == [5, 6]
 
 
+def test_upscale_reaches_the_engine_and_defaults_to_true(served):
+    for given, expected in ((False, False), (True, True), (None, True)):
+        job_id = served.client.submit(sketch(3), count=1, steps=1, upscale=given)
+        assert served.client.wait(job_id)["state"] == "done"
+        assert served.engine.last_request.upscale is expected
+    answer = served.client.request("POST", "/v1/jobs", _body(sketch(3), upscale="yes"))
+    assert answer.status == 400 and answer.json()["error"].startswith("upscale:")
+
+
 def test_results_match_calling_the_engine_directly(served):
     image = sketch(4)
     for params in ({"mode": "sdedit", "strength": 0.3}, {"mode": "noise", "radius": 9}, {}):
