@@ -12,10 +12,19 @@ from .engine_process import EngineProcess, is_path
 from .settings import Settings
 from .values import EngineState
 
+# What GET /v1/health's "service" says of a Sketch Variants engine: a program that merely answers
+# JSON there (say, on a stale address's port) is never sent a job.
+SERVICE = "sketch-variants"
 STARTING_MESSAGE = "Starting the engine..."
 
 # (new state, reason shown next to it, message for the artist or None to keep the current one)
 OnChange = Callable[[EngineState, str, "str | None"], None]
+
+
+def is_sketch_variants(health: dict[str, Any]) -> bool:
+    """True when a health answer names this project's engine and a version."""
+    version = health.get("version")
+    return health.get("service") == SERVICE and isinstance(version, str) and bool(version)
 
 
 class EngineConnection:
@@ -80,12 +89,15 @@ class EngineConnection:
     # ----- steps -----
 
     def _verify(self, url: str, token: str, on_failed: Callable[[Failure], None]) -> None:
-        """Connect once GET /v1/health, with the token, answers."""
+        """Connect once GET /v1/health, with the token, shows a Sketch Variants engine answers."""
         self._connecting = True
         self.client.configure(url, token)
 
         def answered(health: dict[str, Any]) -> None:
-            self._connected(url)
+            if is_sketch_variants(health):
+                self._connected(url)
+            else:
+                on_failed(Failure(PROTOCOL, f"not a Sketch Variants engine at {url}"))
 
         def refused(failure: Failure) -> None:
             # An error page from another program there is no engine of ours either.

@@ -148,7 +148,10 @@ class EngineProcess(QObject):
 
     def _forget(self, process: QProcess) -> None:
         self._stopping.discard(process)
-        process.deleteLater()
+        try:
+            process.deleteLater()
+        except RuntimeError:
+            pass  # Qt already deleted it with its parent (Krita quitting): nothing left to do
 
     def detach(self) -> None:
         """Forget the process without stopping it (for a detached engine kept after Krita)."""
