@@ -45,7 +45,7 @@ sysdeps:
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -q && apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES); \
 	else \
-	  echo "note:$$missing not installed (needs root); real-Krita tests will be skipped"; \
+	  echo "note:$$missing not installed (needs root): the real-Krita tests in tests/krita will fail"; \
 	fi
 
 lint: $(STAMP)

@@ -15,17 +15,16 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
+
+from engine.server.client import Client
+from engine.server.ready import parse_ready_line
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SKETCH = ROOT / "examples" / "eye_sketch.png"
 DEFAULT_OUT = ROOT / "out" / "demo"
-READY_PREFIX = "ENGINE_READY "
 CELL = 256  # contact-sheet cell height in pixels
 LABEL_HEIGHT = 24
 GAP = 8
@@ -62,8 +61,9 @@ class EngineProcess:
         assert self.process.stdout is not None
         with self.process.stdout:
             for line in self.process.stdout:
-                if self.url is None and line.startswith(READY_PREFIX):
-                    self.url = line[len(READY_PREFIX) :].strip()
+                url = parse_ready_line(line) if self.url is None else None
+                if url:
+                    self.url = url
                     self._ready.set()
                 else:
                     print(f"engine: {line.rstrip()}", flush=True)
@@ -96,51 +96,35 @@ def start_engine(command: list[str], timeout: float) -> EngineProcess:
     return engine
 
 
-# --- the HTTP client -----------------------------------------------------------------------------
+# --- the job over HTTP ---------------------------------------------------------------------------
 
 
-class EngineClient:
-    """A minimal stdlib client for the engine's JSON API with bearer-token auth."""
+def generate(client: Client, sketch_png: bytes, count: int) -> list[tuple[int, bytes]]:
+    """Submit a job, print its progress from the event stream; return its variants (seed, PNG)."""
+    payload = {"sketch_png": base64.b64encode(sketch_png).decode(), "count": count}
+    try:
+        answer = client.request("POST", "/v1/jobs", payload)
+        if answer.status != 202:
+            raise DemoError(f"POST /v1/jobs -> HTTP {answer.status}: {_detail(answer.body)}")
+        job_id = answer.json()["id"]
+        final: dict = {}
+        for name, data in client.events(job_id):
+            if name == "progress":
+                print(f"  step {data.get('step')}/{data.get('total', '?')}", flush=True)
+            elif name == "state":
+                final = data
+        if final.get("state") != "done":
+            raise DemoError(f"job {final.get('state', 'lost')}: {final.get('error')}")
+        answer = client.request("GET", f"/v1/jobs/{job_id}/result")
+    except (OSError, RuntimeError) as error:  # connection lost, timed out, or events refused
+        raise DemoError(f"the engine stopped answering: {error}") from None
+    if answer.status != 200:
+        raise DemoError(f"GET result -> HTTP {answer.status}: {_detail(answer.body)}")
+    return [(int(v["seed"]), base64.b64decode(v["png"])) for v in answer.json()["variants"]]
 
-    def __init__(self, url: str, token: str, timeout: float = 60.0) -> None:
-        self.url = url.rstrip("/")
-        self.token = token
-        self.timeout = timeout
-        # No proxies: an http_proxy in the environment must not capture loopback traffic.
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        """Send one request and return the decoded JSON answer; DemoError on HTTP errors."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        request.add_header("Authorization", f"Bearer {self.token}")
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        try:
-            with self._opener.open(request, timeout=self.timeout) as answer:
-                return json.loads(answer.read())
-        except urllib.error.HTTPError as error:
-            detail = error.read().decode(errors="replace")[:300]
-            raise DemoError(f"{method} {path} -> HTTP {error.code}: {detail}") from None
-
-    def generate(self, sketch_png: bytes, count: int, timeout: float) -> list[tuple[int, bytes]]:
-        """Submit a job, poll it to the end, and return its variants as (seed, PNG bytes)."""
-        payload = {"sketch_png": base64.b64encode(sketch_png).decode(), "count": count}
-        job = self.call("POST", "/v1/jobs", payload)
-        deadline = time.monotonic() + timeout
-        last_step = -1
-        while job["state"] not in ("done", "failed", "cancelled"):
-            if time.monotonic() > deadline:
-                raise DemoError(f"job {job['id']} still {job['state']} after {timeout:.0f} s")
-            time.sleep(0.2)
-            job = self.call("GET", f"/v1/jobs/{job['id']}")
-            if job.get("step", 0) != last_step and job["state"] == "running":
-                last_step = job["step"]
-                print(f"  step {last_step}/{job.get('total', '?')}", flush=True)
-        if job["state"] != "done":
-            raise DemoError(f"job {job['state']}: {job.get('error')}")
-        result = self.call("GET", f"/v1/jobs/{job['id']}/result")
-        return [(int(v["seed"]), base64.b64decode(v["png"])) for v in result["variants"]]
+def _detail(body: bytes) -> str:
+    return body.decode(errors="replace")[:300]
 
 
 # --- pictures ------------------------------------------------------------------------------------
@@ -203,24 +187,18 @@ def write_results(out: Path, sketch_png: bytes, variants: list[tuple[int, bytes]
 
 # --- the .kra through real Krita -----------------------------------------------------------------
 
-KRITA_TESTS = ROOT / "tests" / "krita"
-KRITA_TOOLS = ("krita", "kritarunner", "xvfb-run")
+KRITA_TOOLS = ("krita", "kritarunner", "Xvfb")
 
 
 def krita_available() -> str:
     """ "" when the .kra can be made here, else why not."""
     missing = [tool for tool in KRITA_TOOLS if shutil.which(tool) is None]
-    if missing:
-        return f"{', '.join(missing)} not installed"
-    if not (KRITA_TESTS / "krita_harness.py").is_file():
-        return f"no {KRITA_TESTS / 'krita_harness.py'}"
-    return ""
+    return f"{', '.join(missing)} not installed" if missing else ""
 
 
 def make_kra(url: str, token: str, sketch: Path, kra: Path, count: int, timeout: float) -> dict:
     """Run the plugin in headless Krita against the running engine to write `kra`."""
-    # The plugin tests' harness: a throwaway Krita home with the plugin put there by install.py.
-    sys.path.insert(0, str(KRITA_TESTS))
+    # A throwaway Krita home with the plugin put there by install.py, as the real-Krita tests do.
     from krita_harness import make_home, run_krita
 
     with tempfile.TemporaryDirectory(prefix="sketch-variants-demo-") as folder:
@@ -232,7 +210,6 @@ def make_kra(url: str, token: str, sketch: Path, kra: Path, count: int, timeout:
             ["kritarunner", "-s", "krita_demo", "-f", "main"],
             timeout=timeout,
             log_name="demo-kritarunner.log",
-            PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parent), str(KRITA_TESTS)]),
             SV_SERVER_URL=url,
             SV_TOKEN=token,
             SV_COUNT=str(count),
@@ -271,10 +248,10 @@ def run_demo(
     engine = start_engine(command, timeout)
     try:
         print(f"engine ready at {engine.url}; asking for {count} variants", flush=True)
-        client = EngineClient(engine.url or "", token_file.read_text().strip())
+        client = Client(engine.url or "", token_file.read_text().strip(), timeout=timeout)
         sketch_png = sketch.read_bytes()
         started = time.monotonic()
-        variants = client.generate(sketch_png, count, timeout)
+        variants = generate(client, sketch_png, count)
         print(f"{len(variants)} variants in {time.monotonic() - started:.1f} s", flush=True)
         sheet = write_results(out, sketch_png, variants)
         why_not = krita_available() if with_krita else "--no-krita"

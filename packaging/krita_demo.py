@@ -9,8 +9,8 @@ from krita import Krita
 
 sys.path.insert(0, os.environ["SV_PYKRITA"])
 
-# The plugin tests' in-Krita helpers (tests/krita is on PYTHONPATH), so both drive Krita alike.
-from krita_scenarios import wait  # noqa: E402
+# The harness the real-Krita tests use too (packaging/ is on PYTHONPATH), so both drive Krita alike.
+from krita_harness import wait  # noqa: E402
 from sketch_variants.adapter import KritaHost  # noqa: E402
 from sketch_variants.controller import Controller  # noqa: E402
 

@@ -9,17 +9,23 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[1] / "packaging"))  # the Krita harness ships with the demo
 
-from krita_harness import (  # noqa: E402
-    REPO,
-    KritaHome,
+from demo import EngineProcess  # noqa: E402
+from demo import start_engine as start_demo_engine  # noqa: E402
+from krita_harness import REPO, KritaHome, make_home  # noqa: E402
+from krita_system import (  # noqa: E402
+    ENGINE_START_TIMEOUT,
     install_system_packages,
-    make_home,
     missing_system_packages,
-    start_engine,
-    stop_process,
 )
+
+
+def start_engine(argv: list[str]) -> EngineProcess:
+    """The real engine server, started as `make demo` starts it."""
+    return start_demo_engine(argv, ENGINE_START_TIMEOUT)
 
 
 @pytest.fixture(scope="session")
@@ -64,9 +70,11 @@ def engine(
 ) -> Iterator[Engine]:
     """`python -m engine serve --port 0 --token-file ...` from this checkout."""
     model = _model_dir(request)
-    folder = tmp_path_factory.mktemp("engine")
-    process, url = start_engine(model, folder / "token", folder / "engine.log")
+    token = tmp_path_factory.mktemp("engine") / "token"
+    # The demo's launcher: the same wait for the ready line, output drained, SIGTERM at the end.
+    command = [sys.executable, "-m", "engine", "serve", "--port", "0"]
+    process = start_engine([*command, "--token-file", str(token), "--model", str(model)])
     try:
-        yield Engine(url=url, token=(folder / "token").read_text().strip(), model=model)
+        yield Engine(url=process.url or "", token=token.read_text().strip(), model=model)
     finally:
-        stop_process(process)
+        process.stop()

@@ -9,34 +9,24 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from krita import Krita, Selection
-from PyQt5.QtCore import QEventLoop, QItemSelectionModel, QTimer
+from PyQt5.QtCore import QItemSelectionModel
 from PyQt5.QtGui import QImage
 from PyQt5.QtWidgets import QAbstractItemView, QDockWidget
 
 sys.path.insert(0, os.environ["SV_PYKRITA"])
 
 import sketch_variants  # noqa: E402  (the installed plugin; it registers itself like at startup)
+from krita_harness import wait  # noqa: E402  (packaging/ is on PYTHONPATH)
 from sketch_variants.adapter import KritaHost, read_sketch  # noqa: E402
 from sketch_variants.controller import Controller  # noqa: E402
 from sketch_variants.job_runner import build_request  # noqa: E402
 from sketch_variants.values import Job, Params, Target  # noqa: E402
 
 JOB_TIMEOUT = float(os.environ.get("SV_JOB_TIMEOUT", "240"))
-
-
-def wait(predicate: Callable[[], bool], timeout: float) -> bool:
-    """Run Krita's event loop until predicate() holds or `timeout` s pass; return predicate()."""
-    deadline = time.monotonic() + timeout
-    loop = QEventLoop()
-    while not predicate() and time.monotonic() < deadline:
-        QTimer.singleShot(20, loop.quit)
-        loop.exec_()
-    return predicate()
 
 
 def draw_ring(document: Any, name: str, cx: int, cy: int, radius: int) -> Any:

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from krita_harness import ARTIFACTS, HERE, KritaHome, make_home, stop_process, xvfb_display
+from krita_harness import ARTIFACTS, KritaHome, make_home, xvfb_display
+from krita_system import HERE, stop_process
 
 SCREENSHOT = ARTIFACTS / "krita-gui-docker.png"
 SHORTCUT = "ctrl+alt+shift+g"  # the default in krita_plugin/sketch_variants.action

@@ -4,11 +4,14 @@ two selected layers, refusals, engine down. One Krita run; each test checks one 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from krita_harness import HERE as PACKAGING
 from krita_harness import KritaHome, run_krita
+from krita_system import HERE
 
 SCENARIOS = "channel_order,generate,fill_selected,refusals,engine_down"
 COUNT = 2  # variants per sketch: enough to check numbering, cheap on a CPU
@@ -23,6 +26,7 @@ def facts(krita_home: KritaHome, engine: Any, tmp_path_factory: pytest.TempPathF
         ["kritarunner", "-s", "krita_scenarios", "-f", "main"],
         timeout=420,
         log_name="kritarunner.log",
+        PYTHONPATH=os.pathsep.join([str(HERE), str(PACKAGING)]),  # the scenarios, the harness
         SV_RESULTS=str(results),
         SV_SCENARIOS=SCENARIOS,
         SV_SERVER_URL=engine.url,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import shlex
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -17,55 +16,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "packaging"))
 import demo  # noqa: E402
 
-# A real EngineServer in its own process; only the model is replaced (it inverts the sketch),
-# so this tests the demo's process handling, token, HTTP polling and pictures in seconds.
-FAKE_ENGINE = textwrap.dedent(
-    """
-    import argparse, dataclasses, signal, threading
-    from pathlib import Path
-
-    import numpy as np
-
-    from engine.request import GenerateResult, Variant
-    from engine.server.app import EngineServer
-    from engine.server.auth import load_or_create_token
-
-
-    class InvertingEngine:
-        info = {"name": "inverting stand-in"}
-
-        def generate(self, request, on_progress=None, should_cancel=None):
-            image = request.sketch.copy()
-            image[..., :3] = 255 - image[..., :3]
-            if on_progress:
-                on_progress(1, 1)
-            return GenerateResult([variant(request.seed + i, image) for i in range(request.count)])
-
-
-    def variant(seed, image):
-        # Variants are either full-size images or square patches placed on the sketch's canvas.
-        if "patch" not in {f.name for f in dataclasses.fields(Variant)}:
-            return Variant(seed, image)
-        height, width = image.shape[:2]
-        patch = np.zeros((max(height, width), max(height, width), 4), dtype=np.uint8)
-        patch[:height, :width] = image
-        return Variant(seed, patch, 0, 0, width, height)
-
-
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--token-file", type=Path)
-    args = parser.parse_args()
-    server = EngineServer(InvertingEngine(), token=load_or_create_token(args.token_file))
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    server.start()
-    print("loading done", flush=True)
-    print(f"ENGINE_READY {server.url}", flush=True)
-    while not stop.wait(0.2):
-        pass
-    server.close()
-    """
-)
+# The plugin tests' fake serve process: a real EngineServer in its own process with only the model
+# replaced, so this tests the demo's process handling, token, HTTP and pictures in seconds.
+FAKE_ENGINE_MAIN = Path(__file__).resolve().parents[1] / "plugin" / "fake_engine_main.py"
 
 
 @pytest.fixture
@@ -80,10 +33,8 @@ def sketch(tmp_path: Path) -> Path:
 
 def test_demo_against_a_real_server(tmp_path: Path, sketch: Path) -> None:
     """The demo starts the server, gets every variant, writes the sheet and stops the server."""
-    script = tmp_path / "fake_engine.py"
-    script.write_text(FAKE_ENGINE)
     out = tmp_path / "demo"
-    command = shlex.join([sys.executable, str(script)])
+    command = shlex.join([sys.executable, str(FAKE_ENGINE_MAIN)])
     missing = str(tmp_path / "missing.png")
     assert demo.main(["--sketch", missing, "--out", str(out), "--engine-command", command]) == 1
     code = demo.main(

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from plugin_engine import PluginFakeEngine  # noqa: E402
 
 from engine.server.app import EngineServer  # noqa: E402
+from engine.server.ready import ready_line  # noqa: E402
 
 
 def main() -> None:
@@ -32,7 +33,7 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server.start()
-    print(f"ENGINE_READY {server.url}", flush=True)
+    print(ready_line(server.url), flush=True)
     while not stop.wait(0.2):
         pass
     server.close()

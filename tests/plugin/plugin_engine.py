@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -24,11 +23,7 @@ def fake_variant(request: GenerateRequest, seed: int) -> np.ndarray:
 
 
 def make_variant(seed: int, image: np.ndarray) -> Variant:
-    """A Variant of a full-size image, whichever shape engine.request.Variant has today."""
-    names = {item.name for item in fields(Variant)}
-    if "image" in names:
-        return Variant(seed=seed, image=image)
-    # The engine now returns a square patch placed on the sketch: one covering it all.
+    """A Variant whose square patch covers the whole sketch from its top-left corner."""
     height, width = image.shape[:2]
     side = max(height, width)
     patch = np.zeros((side, side, 4), dtype=np.uint8)

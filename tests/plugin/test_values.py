@@ -213,3 +213,14 @@ def test_variants_larger_than_the_layer_are_refused_before_decoding() -> None:
     assert decode_variants([Variant(1, b"not a png")], 4, 3) == []
     with pytest.raises(ValueError, match="sent a 8 x 3 image for a 4 x 3 layer"):
         decode_variants([Variant(1, small), Variant(2, huge)], 4, 3)
+
+
+def test_the_ready_line_prefix_matches_the_engines() -> None:
+    """Krita's Python cannot import the engine, so the plugin keeps its own copy of the prefix."""
+    from sketch_variants import engine_process
+
+    from engine.server import ready
+
+    assert engine_process.READY_PREFIX == ready.READY_PREFIX
+    url = "http://127.0.0.1:8731"
+    assert parse_ready_line(ready.ready_line(url)) == ready.parse_ready_line(ready.ready_line(url))

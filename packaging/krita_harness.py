@@ -1,33 +1,22 @@
-"""Running real Krita for tests: system tools, a throwaway Krita home with the plugin installed by
-the project's installer, the real engine server, and Krita programs under Xvfb."""
+"""Running real Krita from a script: a throwaway Krita home with the plugin put there by the
+project's installer, Krita programs under a private Xvfb display, and waiting inside Krita.
+
+`make demo` (packaging/demo.py, packaging/krita_demo.py) and the real-Krita tests both use it."""
 
 from __future__ import annotations
 
 import os
-import selectors
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-ARTIFACTS = REPO / "out" / "test-artifacts"
-SYSTEM_TOOLS = {"krita": "krita", "kritarunner": "krita", "Xvfb": "xvfb", "xdotool": "xdotool"}
-ENGINE_START_TIMEOUT = 420  # seconds: TensorFlow alone took 200 s to import on a loaded 2-core box
-
-
-def missing_system_packages() -> list[str]:
-    """Debian packages to install for the real-Krita tests."""
-    missing = {pkg for tool, pkg in SYSTEM_TOOLS.items() if shutil.which(tool) is None}
-    # Debian's krita only *recommends* PyQt5, without which no Python plugin loads at all.
-    probe = ["/usr/bin/python3", "-c", "import PyQt5.QtCore, PyQt5.QtNetwork, PyQt5.QtWidgets"]
-    if not Path(probe[0]).exists() or subprocess.run(probe, capture_output=True).returncode:
-        missing.add("python3-pyqt5")
-    return sorted(missing)
+REPO = HERE.parent
+ARTIFACTS = REPO / "out" / "test-artifacts"  # Krita's logs and screenshots, kept for a reader
 
 
 @contextmanager
@@ -51,16 +40,6 @@ def xvfb_display() -> Iterator[str]:
         server.wait(timeout=10)
 
 
-def install_system_packages(packages: list[str]) -> str:
-    """apt-get install `packages` when root with apt; return why not otherwise ("" when done)."""
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        return f"real-Krita tests need: apt-get install -y {' '.join(packages)} (as root)"
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-q", *packages], check=True, env=env)
-    return ""
-
-
 @dataclass(frozen=True)
 class KritaHome:
     """A throwaway HOME with Krita's resource folder, kritarc and the engine's config folder."""
@@ -81,7 +60,7 @@ class KritaHome:
             XDG_CONFIG_HOME=str(self.root / "config"),
             XDG_CACHE_HOME=str(self.root / "cache"),
             XDG_RUNTIME_DIR=str(self.root / "runtime"),
-            PYTHONPATH=str(HERE),  # kritarunner -s NAME imports scenario scripts from here
+            PYTHONPATH=str(HERE),  # kritarunner -s NAME imports its script from PYTHONPATH
             PYTHONDONTWRITEBYTECODE="1",
             SV_PYKRITA=str(self.pykrita),
         )
@@ -139,52 +118,6 @@ def make_home(root: Path) -> KritaHome:
     return home
 
 
-def start_engine(model: Path, token_file: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """`python -m engine serve --port 0` from this checkout; returns the process and its URL."""
-    with log.open("w") as err:
-        process = subprocess.Popen(
-            [
-                str(REPO / ".venv" / "bin" / "python"),
-                "-m",
-                "engine",
-                "serve",
-                "--port",
-                "0",
-                "--token-file",
-                str(token_file),
-                "--model",
-                str(model),
-            ],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
-        )
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    while selector.select(timeout=ENGINE_START_TIMEOUT):
-        line = process.stdout.readline()
-        if not line:
-            break
-        if line.startswith("ENGINE_READY "):
-            return process, line.split(" ", 1)[1].strip()
-    stop_process(process)
-    raise RuntimeError(f"the engine did not start; its log: {log.read_text()[-800:]}")
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    """SIGTERM, then SIGKILL if the process (engine or Krita) does not stop within 15 s."""
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
-
-
 def run_krita(
     home: KritaHome, argv: list[str], timeout: float, log_name: str, **env: str
 ) -> subprocess.CompletedProcess:
@@ -201,3 +134,15 @@ def run_krita(
         )
     (ARTIFACTS / log_name).write_text(result.stdout + "\n--- stderr ---\n" + result.stderr)
     return result
+
+
+def wait(predicate: Callable[[], bool], timeout: float) -> bool:
+    """Inside Krita: run its event loop until predicate() holds or `timeout` s pass."""
+    from PyQt5.QtCore import QEventLoop, QTimer  # Krita's PyQt5; not needed outside Krita
+
+    deadline = time.monotonic() + timeout
+    loop = QEventLoop()
+    while not predicate() and time.monotonic() < deadline:
+        QTimer.singleShot(20, loop.quit)
+        loop.exec_()
+    return predicate()
