@@ -15,6 +15,10 @@ from .worker import Worker
 MAX_THUMBNAILS = 8
 
 
+class ImagesRefused(ValueError):
+    """The engine's images cannot be what it was asked for; they are not decoded."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How a job ended: a message for the artist, or the failure that lost the engine."""
@@ -108,9 +112,12 @@ class JobRunner:
 
         def step(on_value: Callable[[Any], None], on_failed: Callable[[Outcome], None]) -> None:
             def failed(error: BaseException) -> None:
-                on_failed(
-                    Outcome(f"Could not prepare the images ({type(error).__name__}: {error}).")
-                )
+                if isinstance(error, ImagesRefused):
+                    on_failed(Outcome(f"The engine's images were refused: {error}."))
+                else:
+                    on_failed(
+                        Outcome(f"Could not prepare the images ({type(error).__name__}: {error}).")
+                    )
 
             self.worker.run(work, on_value, failed)
 
@@ -204,9 +211,9 @@ def decode_variants(variants: list[Variant], width: int, height: int) -> list[tu
     for variant in variants:
         declared = png_size(variant.png)
         if declared is not None and (declared[0] > width or declared[1] > height):
-            raise ValueError(
-                f"the engine sent a {declared[0]} x {declared[1]} image for a {width} x {height} "
-                "layer: check that the engine address in the settings is a Sketch Variants engine"
+            raise ImagesRefused(
+                f"it sent a {declared[0]} x {declared[1]} image for a {width} x {height} layer; "
+                "check that the engine address in the settings is a Sketch Variants engine"
             )
         bgra = decode_png_bgra(variant.png, width, height) if declared else None
         if bgra is not None:

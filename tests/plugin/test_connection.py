@@ -3,9 +3,12 @@ gets no job, a stale address gets a fresh engine, a remote one never gets the lo
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 import sys
 import threading
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,11 +24,21 @@ from sketch_variants.values import EngineState
 FAKE_ENGINE_MAIN = Path(__file__).resolve().parent / "fake_engine_main.py"
 
 
+Answer = tuple[int, str, bytes]  # status, content type, body
+
+
+def json_answer(data: object, status: int = 200) -> Answer:
+    """A JSON answer."""
+    return status, "application/json", json.dumps(data).encode()
+
+
 class Impostor(ThreadingHTTPServer):
-    """Another program on a loopback port: answers every request with a JSON object."""
+    """Another program on a loopback port: answers every request with a JSON object, or with
+    what `answers` (method, path -> answer) says."""
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, str, str]] = []  # method, path, Authorization header
+        self.answers: dict[tuple[str, str], Answer] = {}
         impostor = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,9 +47,10 @@ class Impostor(ThreadingHTTPServer):
                 self.rfile.read(length)
                 auth = self.headers.get("Authorization", "")
                 impostor.seen.append((self.command, self.path, auth))
-                body = json.dumps({"status": "ok", "id": "job-1"}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
+                default = json_answer({"status": "ok", "id": "job-1"})
+                status, kind, body = impostor.answers.get((self.command, self.path), default)
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -48,6 +62,18 @@ class Impostor(ThreadingHTTPServer):
 
         super().__init__(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
+
+
+def declared_png(width: int, height: int) -> bytes:
+    """A PNG header declaring width x height (1-bit grey), with a token image body."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    body = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + body
 
 
 @pytest.fixture
@@ -123,3 +149,32 @@ def test_the_real_server_says_it_is_a_sketch_variants_engine(
     controller.check_engine()
     wait_for(lambda: controller.state.status is EngineState.CONNECTED)
     assert controller.state.reason == served.url
+
+
+def test_an_engine_sending_images_larger_than_the_layer_gets_them_refused_undecoded(
+    krita: fake_krita.Krita, impostor: Impostor
+) -> None:
+    """A hostile engine that passes the identity check still cannot make Krita allocate a
+    30000 x 30000 image: the PNG's declared size is checked before decoding."""
+    huge = base64.b64encode(declared_png(30000, 30000)).decode()
+    impostor.answers = {
+        ("GET", "/v1/health"): json_answer({"service": "sketch-variants", "version": "6.6.6"}),
+        ("POST", "/v1/jobs"): json_answer({"id": "j1", "state": "queued"}, status=202),
+        ("GET", "/v1/jobs/j1/events"): (
+            200,
+            "text/event-stream",
+            b'event: state\ndata: {"state": "done"}\n\n',
+        ),
+        ("GET", "/v1/jobs/j1/result"): json_answer({"variants": [{"seed": 1, "png": huge}]}),
+    }
+    configure(krita, server_url=impostor.url, token="studio-token")
+    controller = Controller(KritaHost())
+    document, _ = sketch_document(krita, box=(8, 6, 10, 7))
+    controller.generate_active()
+    wait_for(lambda: ("GET", "/v1/jobs/j1/result") in [(m, p) for m, p, _ in impostor.seen])
+    wait_for(lambda: not controller.state.busy)
+    assert controller.state.message.startswith(
+        "The engine's images were refused: it sent a 30000 x 30000 image for a 10 x 7 layer"
+    )
+    assert [node.name() for node in document.rootNode().childNodes()] == ["eye sketch"]
+    assert controller.state.thumbnails == ()

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sketch_variants import settings as settings_module
 from sketch_variants.engine_process import parse_ready_line
-from sketch_variants.job_runner import decode_variants
+from sketch_variants.job_runner import ImagesRefused, decode_variants
 from sketch_variants.naming import group_name, variant_name
 from sketch_variants.pixels import (
     decode_png_bgra,
@@ -211,7 +211,7 @@ def test_variants_larger_than_the_layer_are_refused_before_decoding() -> None:
     small, huge = encode_png(bytes(4 * 3 * 4), 4, 3), encode_png(bytes(8 * 3 * 4), 8, 3)
     assert [seed for seed, _ in decode_variants([Variant(1, small)], 4, 3)] == [1]
     assert decode_variants([Variant(1, b"not a png")], 4, 3) == []
-    with pytest.raises(ValueError, match="sent a 8 x 3 image for a 4 x 3 layer"):
+    with pytest.raises(ImagesRefused, match="sent a 8 x 3 image for a 4 x 3 layer"):
         decode_variants([Variant(1, small), Variant(2, huge)], 4, 3)
 
 
