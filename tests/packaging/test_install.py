@@ -189,3 +189,15 @@ def test_default_locations_per_platform(
     assert where.kritarc == tmp_path / kritarc
     assert where.app_dir == tmp_path / "data" / "sketch-variants"
     assert install.venv_python(where.venv_dir, platform) == where.app_dir / python
+
+
+def test_the_installer_imports_beside_a_folder_named_krita(tmp_path: Path) -> None:
+    """The installer borrows the plugin's settings module; a `krita` folder on the path (like
+    tests/krita) must not make the plugin package think it runs inside Krita."""
+    (tmp_path / "krita").mkdir()
+    probe = f"import sys; sys.path[:0] = [{str(tmp_path)!r}, {str(ROOT / 'packaging')!r}]; " + (
+        "import install, sketch_variants; print(hasattr(sketch_variants, 'CONTROLLER'))"
+    )
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == "False"
