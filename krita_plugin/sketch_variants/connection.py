@@ -166,7 +166,8 @@ class EngineConnection:
                 f"The engine refused the access token ({failure.message}): set the engine's token "
                 "in the settings, or click Start to use a local engine."
             )
-        elif failure.kind is PROTOCOL:
+        elif failure.kind is PROTOCOL and server_url:
+            # The artist's own address; a stale remembered one only needs Start (below).
             message = (
                 f"The program at {self.client.url} is not a Sketch Variants engine: check the "
                 "engine address in the settings, or clear it and click Start for a local engine."

@@ -112,7 +112,10 @@ def test_a_stale_address_held_by_another_program_starts_a_fresh_engine(
     checked = Controller(KritaHost())  # a docker's check never starts anything
     checked.check_engine()
     wait_for(lambda: checked.state.status is EngineState.UNREACHABLE)
-    assert "is not a Sketch Variants engine" in checked.state.message
+    assert checked.state.message == (
+        "Engine not running: click Start, or run `make install` "
+        f"(not a Sketch Variants engine at {impostor.url})."
+    )
     document, _ = sketch_document(krita)
     try:
         controller.generate_active()
