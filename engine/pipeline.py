@@ -96,6 +96,16 @@ class Engine:
             "upscaler": self.upscaler is not None,
         }
 
+    def upscale_images(self, images: np.ndarray, sketch_on_white: np.ndarray) -> np.ndarray:
+        """Stage 2 alone: (N, S, S, 3) images in [-1, 1] to the sketch's side, (N, T, T, 3).
+
+        sketch_on_white: (T, T, 3) uint8, the sketch flattened on white at the output side.
+        """
+        side = sketch_on_white.shape[0]
+        darkness = sketch_darkness(sketch_on_white)[None, :, :, None].astype(np.float32) / 255.0
+        darkness = np.broadcast_to(darkness, (len(images), side, side, 1))
+        return self._upscale(np.asarray(images, np.float32), darkness).numpy()
+
     def generate(
         self,
         request: GenerateRequest,
@@ -147,11 +157,7 @@ class Engine:
         if side is not None:
             if should_cancel is not None and should_cancel():
                 raise Cancelled()
-            darkness = sketch_darkness(crop_on_white(request.sketch, frame, side))
-            darkness = np.broadcast_to(
-                darkness[None, :, :, None].astype(np.float32) / 255.0, (len(images), side, side, 1)
-            )
-            images = self._upscale(images.astype(np.float32), darkness).numpy()
+            images = self.upscale_images(images, crop_on_white(request.sketch, frame, side))
         # 6. Back to the sketch's pixels: white becomes transparent, nothing outside the region.
         rgb = (np.clip(images, -1.0, 1.0) + 1.0) / 2.0
         variants = [

@@ -60,9 +60,7 @@ def make_shapes(
     )
 
 
-def make_shape_drawings(
-    count: int, seed: int, size: int = 64
-) -> tuple[np.ndarray, np.ndarray]:
+def make_shape_drawings(count: int, seed: int, size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """`count` drawings from the seed's stream: drawings and sketches, both (N, S, S, 3) uint8."""
     pairs = [make_shapes(np.random.default_rng([seed, index]), size) for index in range(count)]
     return np.stack([drawing for drawing, _ in pairs]), np.stack([sketch for _, sketch in pairs])
