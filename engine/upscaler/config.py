@@ -6,6 +6,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.config import parse_section
+from engine.errors import EngineError
+
 
 @dataclass(frozen=True)
 class UpscalerNetworkConfig:
@@ -51,8 +54,14 @@ class UpscalerConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UpscalerConfig:
-        """Rebuild from `to_dict` output; unknown keys are an error, so typos do not pass."""
-        return cls(
-            network=UpscalerNetworkConfig(**data["network"]),
-            train=UpscalerTrainConfig(**data["train"]),
+        """Rebuild from `to_dict` output; EngineError names the first field that is wrong."""
+        if not isinstance(data, dict):
+            raise EngineError("upscaler config must be a JSON object")
+        config = cls(
+            network=parse_section(UpscalerNetworkConfig, data, "network"),
+            train=parse_section(UpscalerTrainConfig, data, "train"),
         )
+        for name in ("factor", "width", "blocks", "refine_width"):
+            if getattr(config.network, name) < 1:
+                raise EngineError(f"config network.{name} must be at least 1")
+        return config

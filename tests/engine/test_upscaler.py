@@ -146,3 +146,16 @@ def test_generate_goes_through_both_stages(tiny_two_stage_dir, tiny_model_dir):
     np.testing.assert_array_equal(blown_up[0].patch, plain[0].patch)
     assert not np.array_equal(upscaled[0].patch, blown_up[0].patch)
     assert sketch.sum() == np.asarray(request.sketch).sum()  # the sketch is untouched
+
+
+def test_upscaler_config_names_the_wrong_field(tiny_upscaler_config):
+    from engine.errors import EngineError
+
+    data = tiny_upscaler_config.to_dict()
+    assert UpscalerConfig.from_dict(data) == tiny_upscaler_config
+    data["network"]["factor"] = 0
+    with pytest.raises(EngineError, match="network.factor"):
+        UpscalerConfig.from_dict(data)
+    data["network"]["factor"] = "8"
+    with pytest.raises(EngineError, match="network.factor"):
+        UpscalerConfig.from_dict(data)
