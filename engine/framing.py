@@ -7,15 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from engine.diffusion.masks import INK_THRESHOLD, SHRUNK_INK_THRESHOLD, ink_of
 from engine.errors import EngineError
 from engine.images import flatten_on_white
-from engine.masks import INK_THRESHOLD
 
 # The model was trained on drawings whose ink spans about 45-90% of the frame: frame a sketch
 # so its ink box spans this share of the model's image.
 INK_SHARE_OF_FRAME = 0.78
-# Ink threshold after shrinking to the model's size: averaging thins strokes, so it is lower.
-SHRUNK_INK_THRESHOLD = 0.12
 
 
 @dataclass(frozen=True)
@@ -95,7 +93,7 @@ def crop_on_white(sketch: np.ndarray, frame: Frame, size: int) -> np.ndarray:
 
 def model_ink(image: np.ndarray) -> np.ndarray:
     """Ink of a sketch already at the model's size (strokes thinned by shrinking still count)."""
-    return (1.0 - image.min(axis=-1)) > SHRUNK_INK_THRESHOLD
+    return ink_of(image, SHRUNK_INK_THRESHOLD)
 
 
 def to_rgba_patch(rgb: np.ndarray, region: np.ndarray, frame: Frame) -> np.ndarray:

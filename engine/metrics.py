@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.masks import squared_distance_to_ink
+from engine.diffusion.masks import squared_distance_to_ink
 
 TOLERANCE_PX = 2.0  # a stroke counts as reproduced within this many pixels
 

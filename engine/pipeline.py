@@ -9,15 +9,16 @@ import numpy as np
 import tensorflow as tf
 
 from engine.config import ModelConfig
+from engine.diffusion.masks import dilate
+from engine.diffusion.method import keep_background, noise_at
+from engine.diffusion.noise import constant_noise, random_noise
+from engine.diffusion.sampler import sample_ddim
+from engine.diffusion.schedule import sampling_times
 from engine.errors import Cancelled
 from engine.framing import crop_on_white, crop_to_model, frame_sketch, model_ink, to_rgba_patch
-from engine.masks import dilate
 from engine.model import denoise
-from engine.noise import constant_noise, random_noise
 from engine.paths import DEFAULT_MODEL_DIR
 from engine.request import GenerateRequest, GenerateResult, Variant
-from engine.sampler import sample_ddim
-from engine.schedule import rates, sampling_times
 from engine.upscaler.network import sketch_darkness, upscale
 from engine.upscaler.sizing import upscaled_side
 from engine.weights import has_upscaler, load_model, load_upscaler
@@ -130,9 +131,8 @@ class Engine:
         if request.mode == "noise":
             start = noises
         else:
-            noise_rate, signal_rate = rates(times[0], self.config.schedule)
-            start = signal_rate * sketch[None] + noise_rate * noises
-        start = (region * start + (1.0 - region) * self.constant).astype(np.float32)
+            start = noise_at(sketch[None], noises, times[0], self.config.schedule)
+        start = keep_background(start, region, self.constant).astype(np.float32)
         # 4. Denoise through the levels (DDIM), keeping the constant noise outside the region.
         masks = np.broadcast_to(region, (request.count, self.size, self.size, 1)).astype(np.float32)
 

@@ -12,10 +12,12 @@ import numpy as np
 import tensorflow as tf
 
 from engine.config import ModelConfig
-from engine.masks import ink_of, squared_distance_to_ink
+from engine.diffusion.masks import ink_of, squared_distance_to_ink, within_radius
+from engine.diffusion.method import keep_background, noise_at
+from engine.diffusion.noise import constant_noise
+from engine.diffusion.schedule import rates
 from engine.model import build_network, denoise
-from engine.noise import constant_noise
-from engine.schedule import rates
+from engine.progress import BetweenSteps
 from engine.trainer import EmaTrainer, progress_line, run_training
 from engine.weights import MODEL_FORMAT, load_model
 
@@ -65,15 +67,15 @@ def make_batch(
 
     radii = rng.integers(recipe.radius_min, recipe.radius_max + 1, size=batch_size)
     full = rng.random(batch_size) < (1.0 if recipe.recipe == "full" else recipe.full_mask_fraction)
-    masks = (distances <= (radii**2)[:, None, None]) | full[:, None, None]
+    masks = within_radius(distances, radii[:, None, None]) | full[:, None, None]
     masks = masks[..., None].astype(np.float32)  # (B, S, S, 1)
 
-    noise_rates, signal_rates = rates(rng.random(batch_size), config.schedule)
-    noise_rates = noise_rates.reshape(-1, 1, 1, 1).astype(np.float32)
-    signal_rates = signal_rates.reshape(-1, 1, 1, 1).astype(np.float32)
+    times = rng.random(batch_size).reshape(-1, 1, 1, 1)
+    noise_rates = rates(times, config.schedule)[0].astype(np.float32)  # (B, 1, 1, 1)
     noises = rng.standard_normal(images.shape, dtype=np.float32)
-    noisy_images = masks * (signal_rates * images + noise_rates * noises) + (1 - masks) * constant
-    targets = masks * images + (1 - masks) * WHITE
+    noisy_images = noise_at(images, noises, times, config.schedule)
+    noisy_images = keep_background(noisy_images, masks, constant).astype(np.float32)
+    targets = keep_background(images, masks, WHITE)
     return Batch(noisy_images, masks, noise_rates, targets)
 
 
@@ -114,12 +116,13 @@ def train(
     from_dir: Path | None = None,
     checkpoint_every: int = 250,
     report: Callable[[str], None] | None = None,
+    between_steps: BetweenSteps | None = None,
 ) -> Trainer:
     """Train to config.train.steps, resuming from out_dir's checkpoint when there is one."""
     report = report or progress_line
     trainer = Trainer(config, data, out_dir)
     trainer.resume_or_start(from_dir, report)
-    run_training(trainer, checkpoint_every, report)
+    run_training(trainer, checkpoint_every, report, between_steps=between_steps)
     return trainer
 
 

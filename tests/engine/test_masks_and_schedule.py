@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from engine.config import NoiseConfig, ScheduleConfig
-from engine.masks import dilate, ink_of, squared_distance_to_ink
-from engine.noise import constant_noise, random_noise
-from engine.schedule import level_time, rates, sampling_times
+from engine.diffusion.masks import dilate, ink_of, squared_distance_to_ink
+from engine.diffusion.noise import constant_noise, random_noise
+from engine.diffusion.schedule import level_time, rates, sampling_times
 
 
 @pytest.mark.parametrize("radius", [1, 2, 3, 7, 11, 16])

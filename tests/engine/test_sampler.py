@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from engine.config import ScheduleConfig
+from engine.diffusion.sampler import sample_ddim
+from engine.diffusion.schedule import rates, sampling_times
 from engine.errors import Cancelled
-from engine.sampler import sample_ddim
-from engine.schedule import rates, sampling_times
 
 SCHEDULE = ScheduleConfig()
 

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 
 from engine.data.procedural import TRAIN_SEED, make_eyes
-from engine.noise import constant_noise
+from engine.diffusion.noise import constant_noise
 from engine.train import Trainer, make_batch, prepare_training_set, train
 from engine.weights import load_model
 

@@ -7,8 +7,9 @@ from collections.abc import Callable
 import numpy as np
 
 from engine.config import ScheduleConfig
+from engine.diffusion.method import keep_background, noise_at
+from engine.diffusion.schedule import rates
 from engine.errors import Cancelled
-from engine.schedule import rates
 
 # denoise_fn(noisy_images (B, S, S, 3), noise_rate) -> predicted clean images (B, S, S, 3)
 DenoiseFn = Callable[[np.ndarray, float], np.ndarray]
@@ -40,9 +41,8 @@ def sample_ddim(
         if step + 1 < total:
             # Eq. 12 of DDIM: re-noise the predicted image with the implied noise, at the next time.
             pred_noises = (x - signal_rate * pred_images) / noise_rate
-            next_noise_rate, next_signal_rate = rates(times[step + 1], schedule)
-            x = next_signal_rate * pred_images + next_noise_rate * pred_noises
-            x = region * x + (1.0 - region) * background
+            x = noise_at(pred_images, pred_noises, times[step + 1], schedule)
+            x = keep_background(x, region, background)
         if on_step is not None:
             on_step(step + 1, total)
     return pred_images
