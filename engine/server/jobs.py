@@ -31,6 +31,8 @@ DEFAULT_MAX_QUEUED_BYTES = 256 * 1024 * 1024
 # Finished jobs' results (base64 PNG text) kept at most; the oldest are forgotten first. An
 # 8192 px variant of a small sketch is ~1.5 MB, so 16 of them take ~24 MB.
 DEFAULT_MAX_RESULT_BYTES = 256 * 1024 * 1024
+# The error of a live job a newer one from the same client replaced: only the newest sketch matters.
+SUPERSEDED = "superseded by a newer live request"
 
 
 class GenerateEngine(Protocol):
@@ -69,6 +71,9 @@ class Job:
     total: int = 0  # denoising steps; the request's until the engine reports its own
     error: str | None = None  # one line, set when failed or cancelled
     cancel_requested: bool = False
+    # A client's live-session key: a newer job with the same key supersedes this one.
+    live: str | None = None
+    cancel_reason: str = "cancelled"  # the error once cancelled: "cancelled" or SUPERSEDED
     variants: list[dict[str, Any]] | None = field(default=None, repr=False)  # {"seed", "png"}
     # Every event since creation, so a late subscriber replays the whole story; at most
     # steps + 2 entries (progress per step, running, final state).
@@ -156,16 +161,21 @@ class JobQueue:
         with self._lock:
             self._listeners.append(listener)
 
-    def submit(self, request: GenerateRequest, png: bytes | None = None) -> Job:
+    def submit(
+        self, request: GenerateRequest, png: bytes | None = None, live: str | None = None
+    ) -> Job:
         """Queue a request; QueueFull or QueueClosed when it cannot be taken.
 
         png: the sketch as PNG bytes, decoded only when the job runs, so a waiting job holds its
         compressed size; request.sketch is then a stand-in that is replaced.
+        live: a client's live-session key; the job supersedes that key's unfinished jobs.
         """
-        job = Job(request, png)
+        job = Job(request, png, live=live)
         with self._lock:
             if self._closed:
                 raise QueueClosed("the server is shutting down")
+            if live is not None:
+                self._supersede(live)
             if len(self._queue) >= self._max_queued:
                 raise QueueFull(f"the queue is full ({self._max_queued} jobs waiting): retry later")
             waiting = sum(len(queued.png or b"") for queued in self._queue)
@@ -209,6 +219,18 @@ class JobQueue:
                 self._finish(job, CANCELLED, "cancelled")
             self._notify()
             return job
+
+    def _supersede(self, live: str) -> None:
+        """Drop the waiting jobs of a live key and stop its running one at its next step."""
+        # Caller holds the lock. A live client wants only its newest sketch: older ones would
+        # make the artist wait for results already out of date.
+        for job in [queued for queued in self._queue if queued.live == live]:
+            job.cancel_requested, job.cancel_reason = True, SUPERSEDED
+            self._queue.remove(job)
+            self._finish(job, CANCELLED, SUPERSEDED)
+        running = self._running
+        if running is not None and running.live == live and not running.cancel_requested:
+            running.cancel_requested, running.cancel_reason = True, SUPERSEDED
 
     def events_since(self, job: Job, start: int) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
         """Events of `job` from index `start` and whether the job has ended."""
@@ -278,7 +300,7 @@ class JobQueue:
             del request  # the decoded sketch is the largest thing a job holds: free it first
             variants = encode_variants(result)
         except Cancelled:
-            state, error, variants = CANCELLED, "cancelled", None
+            state, error, variants = CANCELLED, job.cancel_reason, None
         except EngineError as exc:
             state, error, variants = FAILED, one_line(exc), None
         except Exception as exc:  # a bug must fail this job only, never the worker

@@ -32,6 +32,7 @@ from engine.request import (
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+LIVE_KEY_PATTERN = "^[A-Za-z0-9_-]{8,64}$"  # a client's random id, not a secret
 # Stands in for the sketch while its job waits: it lets GenerateRequest check the parameters now.
 _STAND_IN = np.zeros((1, 1, 4), np.uint8)
 
@@ -72,10 +73,16 @@ class JobRequest(BaseModel):
         description="true: the upsampling stage brings variants to the sketch's resolution; "
         "false: a plain blow-up of the model-size variant (fast preview); null: true",
     )
+    live: str | None = Field(
+        None,
+        pattern=LIVE_KEY_PATTERN,
+        description="a client's live-session key (its own random id): this job supersedes the "
+        "same key's earlier jobs, which end cancelled as superseded; null: an ordinary job",
+    )
 
     def parameters(self) -> GenerateRequest:
         """The parameters as a checked GenerateRequest whose sketch is a 1-pixel stand-in."""
-        given = self.model_dump(exclude={"sketch_png"}, exclude_none=True)
+        given = self.model_dump(exclude={"sketch_png", "live"}, exclude_none=True)
         return GenerateRequest(sketch=_STAND_IN, **given)
 
 

@@ -64,7 +64,7 @@ class EngineService:
         """Queue a job: parameters and PNG checked now, its pixels decoded when it runs."""
         request = body.parameters()
         sketch = sketch_png_from_base64(body.sketch_png)
-        return self.jobs.submit(request, png=sketch.data)
+        return self.jobs.submit(request, png=sketch.data, live=body.live)
 
     def select_model(self, name: str) -> dict[str, Any]:
         """Load the named model once the running job ends; EngineError if unknown or broken."""

@@ -1,0 +1,56 @@
+"""Live requests: a newer live job of a client supersedes its unfinished ones, no one else's."""
+
+from __future__ import annotations
+
+from engine.server.jobs import SUPERSEDED
+from tests.server.fake_engine import FakeEngine, sketch
+
+ARTIST = "artist-one-live-key"
+OTHER_ARTIST = "artist-two-live-key"
+
+
+def test_a_newer_live_job_drops_the_waiting_one_and_stops_the_running_one(serve):
+    served = serve(FakeEngine(hold=True))
+    client = served.client
+    running = client.submit(sketch(1), count=1, steps=50, seed=1, live=ARTIST)
+    assert served.engine.started.wait(10)
+    waiting = client.submit(sketch(2), count=1, steps=2, seed=2, live=ARTIST)
+    newest = client.submit(sketch(3), count=1, steps=2, seed=3, live=ARTIST)
+    # The waiting one is answered at once; the running one ends at its next step although the
+    # engine is still held, which only a cancel can do.
+    assert client.request("GET", f"/v1/jobs/{waiting}").json()["state"] == "cancelled"
+    assert client.wait(running)["error"] == SUPERSEDED
+    served.engine.release.set()
+    assert client.wait(newest)["state"] == "done"
+    for job_id in (running, waiting):
+        status = client.request("GET", f"/v1/jobs/{job_id}").json()
+        assert (status["state"], status["error"]) == ("cancelled", SUPERSEDED)
+        answer = client.request("GET", f"/v1/jobs/{job_id}/result")
+        assert answer.status == 409 and answer.json()["error"] == f"job is cancelled: {SUPERSEDED}"
+    assert served.engine.seen == [1, 3]  # the dropped sketch never reached the engine
+    assert len(client.result(newest)) == 1
+
+
+def test_other_clients_and_ordinary_jobs_are_not_superseded(serve):
+    served = serve(FakeEngine(hold=True))
+    client = served.client
+    ordinary = client.submit(sketch(1), count=1, steps=2)
+    assert served.engine.started.wait(10)
+    queued_ordinary = client.submit(sketch(2), count=1, steps=2, seed=20)
+    other_live = client.submit(sketch(3), count=1, steps=2, seed=30, live=OTHER_ARTIST)
+    mine = client.submit(sketch(4), count=1, steps=2, seed=40, live=ARTIST)
+    mine_again = client.submit(sketch(5), count=1, steps=2, seed=50, live=ARTIST)
+    served.engine.release.set()
+    finals = {job: client.wait(job) for job in (ordinary, queued_ordinary, other_live, mine_again)}
+    assert all(final["state"] == "done" for final in finals.values())
+    assert client.wait(mine)["error"] == SUPERSEDED
+    assert served.engine.seen == [0, 20, 30, 50]
+
+
+def test_a_live_key_must_look_like_an_id(served):
+    for key in ("short", "a" * 65, "spaces are not ids", 12345678):
+        answer = served.client.request(
+            "POST", "/v1/jobs", {"sketch_png": "iVBORw0KGgo=", "live": key}
+        )
+        assert answer.status == 400, key
+        assert answer.json()["error"].startswith("live: ")
