@@ -11,7 +11,7 @@ def run(args: argparse.Namespace) -> int:
     """Load the model and print the benchmark's figures."""
     if args.repeats < 1:
         raise EngineError(f"--repeats must be at least 1, got {args.repeats}")
-    from engine.bench import run_bench
+    from engine.measure.bench import run_bench
     from engine.model import PRECISIONS
     from engine.pipeline import Engine
 

@@ -11,7 +11,7 @@ def run(args: argparse.Namespace) -> int:
     """Load the model (and the baseline), run the experiments, and say where the report is."""
     if args.sketches < 2 or args.count < 2:
         raise EngineError("--sketches and --count must be at least 2 (retrieval and diversity)")
-    from engine.evaluate import run_evaluation
+    from engine.measure.evaluate import run_evaluation
     from engine.pipeline import Engine
 
     engine = Engine.load(args.model, args.precision)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter
 
-from engine.crispness import edge_f1, fine_detail, psnr, sharpness, stage_on_truth
+from engine.measure.crispness import edge_f1, fine_detail, psnr, sharpness, stage_on_truth
 from engine.pipeline import Engine
 
 

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 
-from engine.evaluate import run_evaluation
-from engine.metrics import (
+from engine.measure.evaluate import run_evaluation
+from engine.measure.metrics import (
     chamfer,
     diversity,
     kid,

@@ -14,7 +14,7 @@ from engine.data.procedural import HELDOUT_SEED, TRAIN_SEED, make_eyes
 from engine.data.strokes import extract_strokes
 from engine.framing import crop_to_model, frame_sketch
 from engine.images import flatten_on_white
-from engine.metrics import (
+from engine.measure.metrics import (
     Strokes,
     chamfer,
     detail,
@@ -157,7 +157,7 @@ def run_evaluation(
     report: Callable[[str], None] = print,
 ) -> dict:
     """Run every condition, score it, and write report.md, results.json and the pictures."""
-    from engine.report import write_grid, write_markdown, write_sweep_plot
+    from engine.measure.report import write_grid, write_markdown, write_sweep_plot
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
