@@ -1,4 +1,4 @@
-"""The one fake engine of the server tests: deterministic output we can predict, and a hold."""
+"""The one fake engine of the tests: output we can predict from the request, and a hold."""
 
 from __future__ import annotations
 
@@ -50,9 +50,14 @@ class FakeEngine:
         if not hold:
             self.release.set()
         self.running = False
-        self.seen: list[int] = []  # seeds of the requests run, in order
-        self.last_request: GenerateRequest | None = None
-        self.fail_with: Exception | None = None
+        self.requests: list[GenerateRequest] = []  # the requests run, in order
+        self.cancelled = 0  # jobs that stopped at a step because they were cancelled
+        self.fail_with: Exception | None = None  # raised by the next jobs instead of running
+
+    @property
+    def seen(self) -> list[int]:
+        """Seeds of the requests run, in order."""
+        return [request.seed for request in self.requests]
 
     @property
     def info(self) -> dict[str, Any]:
@@ -71,13 +76,13 @@ class FakeEngine:
         if self.fail_with is not None:
             raise self.fail_with
         self.running = True
-        self.seen.append(request.seed)
-        self.last_request = request
+        self.requests.append(request)
         self.started.set()
         try:
             for step in range(request.steps):
                 while True:
                     if should_cancel is not None and should_cancel():
+                        self.cancelled += 1
                         raise Cancelled()
                     if self.release.wait(0.01):
                         break

@@ -1,6 +1,6 @@
-"""The real server around the tests' FakeEngine, in a process of its own, stopped like `serve`.
+"""The real server around the FakeEngine, in a process of its own, started and stopped like `serve`.
 
-Usage: python fake_serve.py TOKEN_FILE [--hold] [--open-files N]
+Usage: python fake_serve.py --token-file PATH [--hold] [--open-files N]
 """
 
 from __future__ import annotations
@@ -9,18 +9,19 @@ import argparse
 import sys
 from pathlib import Path
 
+# Run as a script (by the plugin, the demo or a test), so the checkout is not on the path yet.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from engine.server.app import EngineServer  # noqa: E402
 from engine.server.auth import load_or_create_token  # noqa: E402
 from engine.server.command import serve_until_stopped  # noqa: E402
-from tests.server.fake_engine import FakeEngine  # noqa: E402
+from tests.fakes.fake_engine import FakeEngine  # noqa: E402
 
 
 def main() -> None:
     """Serve until SIGTERM."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("token_file", type=Path)
+    parser.add_argument("--token-file", type=Path, required=True, help="created if missing")
     parser.add_argument("--hold", action="store_true", help="jobs wait at their first step")
     parser.add_argument("--open-files", type=int, help="lower this process's descriptor limit")
     args = parser.parse_args()

@@ -16,9 +16,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "packaging"))
 import demo  # noqa: E402
 
-# The plugin tests' fake serve process: a real EngineServer in its own process with only the model
+# The tests' fake serve process: a real EngineServer in its own process with only the model
 # replaced, so this tests the demo's process handling, token, HTTP and pictures in seconds.
-FAKE_ENGINE_MAIN = Path(__file__).resolve().parents[1] / "plugin" / "fake_engine_main.py"
+from tests.fakes import FAKE_SERVE  # noqa: E402
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def sketch(tmp_path: Path) -> Path:
 def test_demo_against_a_real_server(tmp_path: Path, sketch: Path) -> None:
     """The demo starts the server, gets every variant, writes the sheet and stops the server."""
     out = tmp_path / "demo"
-    command = shlex.join([sys.executable, str(FAKE_ENGINE_MAIN)])
+    command = shlex.join([sys.executable, str(FAKE_SERVE)])
     missing = str(tmp_path / "missing.png")
     assert demo.main(["--sketch", missing, "--out", str(out), "--engine-command", command]) == 1
     code = demo.main(

@@ -20,10 +20,11 @@ from PyQt5.QtWidgets import QApplication  # noqa: E402
 sys.modules["krita"] = fake_krita  # before the plugin package is imported anywhere
 APP = QApplication.instance() or QApplication([])
 
-from plugin_engine import PluginFakeEngine  # noqa: E402
 from plugin_helpers import Served, configure  # noqa: E402
 from sketch_variants.adapter import KritaHost  # noqa: E402
 from sketch_variants.controller import Controller  # noqa: E402
+
+from tests.fakes.fake_engine import FakeEngine  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +44,7 @@ def krita() -> fake_krita.Krita:
 @pytest.fixture
 def served() -> Iterator[Served]:
     """A real engine server on an ephemeral loopback port, with a fast fake engine."""
-    running = Served(PluginFakeEngine())
+    running = Served(FakeEngine())
     yield running
     running.engine.release.set()
     running.server.close()

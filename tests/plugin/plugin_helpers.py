@@ -8,11 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import fake_krita
-from plugin_engine import PluginFakeEngine
 from PyQt5.QtCore import QEventLoop, QTimer
 from sketch_variants.settings import GROUP
 
 from engine.server.app import EngineServer
+from tests.fakes.fake_engine import FakeEngine
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -36,7 +36,7 @@ def spin(milliseconds: int) -> None:
 class Served:
     """A running engine server and the fake engine behind it."""
 
-    def __init__(self, engine: PluginFakeEngine) -> None:
+    def __init__(self, engine: FakeEngine) -> None:
         self.engine = engine
         self.token = secrets.token_urlsafe(12)
         self.server = EngineServer(engine, token=self.token)

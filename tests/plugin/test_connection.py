@@ -21,8 +21,7 @@ from sketch_variants.controller import Controller
 from sketch_variants.settings import token_file
 from sketch_variants.values import EngineState
 
-FAKE_ENGINE_MAIN = Path(__file__).resolve().parent / "fake_engine_main.py"
-
+from tests.fakes import FAKE_SERVE
 
 Answer = tuple[int, str, bytes]  # status, content type, body
 
@@ -106,7 +105,7 @@ def test_a_program_that_is_not_the_engine_gets_no_job(
 def test_a_stale_address_held_by_another_program_starts_a_fresh_engine(
     krita: fake_krita.Krita, impostor: Impostor
 ) -> None:
-    command = f"{sys.executable} {FAKE_ENGINE_MAIN} --token-file {token_file()}"
+    command = f"{sys.executable} {FAKE_SERVE} --token-file {token_file()}"
     configure(krita, last_engine_url=impostor.url, engine_command=command, count=1, steps=2)
     controller = Controller(KritaHost())
     checked = Controller(KritaHost())  # a docker's check never starts anything

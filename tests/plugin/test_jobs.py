@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from pathlib import Path
 
 import fake_krita
 from plugin_helpers import Served, configure, paint, sketch_document, spin, wait_for
@@ -15,8 +14,11 @@ from sketch_variants.adapter import KritaHost
 from sketch_variants.controller import Controller
 from sketch_variants.settings import token_file
 
+from engine.errors import EngineError
+from tests.fakes import FAKE_SERVE
+from tests.fakes.fake_engine import fake_image
+
 NOT_RUNNING = "Engine not running: click Start, or run `make install`"
-FAKE_ENGINE_MAIN = Path(__file__).resolve().parent / "fake_engine_main.py"
 
 
 def _groups(document: fake_krita.Document) -> list[fake_krita.Node]:
@@ -46,10 +48,11 @@ def test_generate_puts_variants_with_their_seeds_above_the_sketch(
         "eye sketch - variant 3 (seed 1044, r 5)",
     ]
     first = group.childNodes()[-1]
-    # The fake engine paints red = seed % 256 and blue = 255 - sketch alpha; Krita's order is BGRA.
-    assert bytes(first.pixelData(8, 6, 1, 1)) == bytes([0, 100, 1042 % 256, 255])
-    assert first.bounds().getRect() == (8, 6, 10, 7)
     request = served.engine.requests[0]
+    # The fake engine's variant of seed 1042 over the sketch's box; Krita's order is BGRA.
+    variant = fake_image(request, 1042, served.engine.name)
+    assert bytes(first.pixelData(8, 6, 10, 7)) == variant[..., [2, 1, 0, 3]].tobytes()
+    assert first.bounds().getRect() == (8, 6, 10, 7)
     assert (request.count, request.radius, request.steps, request.mode) == (3, 5, 4, "mask")
     assert request.sketch.shape == (7, 10, 4)
     assert (4, 4) in progress
@@ -126,12 +129,12 @@ def test_an_engine_error_is_a_message_and_the_next_job_still_runs(
     krita: fake_krita.Krita, controller: Controller, served: Served
 ) -> None:
     document, eye = sketch_document(krita, "eye", box=(1, 1, 5, 5))
-    served.engine.fail_with = "the model ran out of memory"
+    served.engine.fail_with = EngineError("the model ran out of memory")
     controller.generate_active()
     wait_for(lambda: "could not make variants" in controller.state.message)
     assert "the model ran out of memory" in controller.state.message
     assert _groups(document) == []
-    served.engine.fail_with = ""
+    served.engine.fail_with = None
     controller.generate_active()
     wait_for(lambda: bool(_groups(document)) and _idle(controller))
 
@@ -205,7 +208,7 @@ def test_check_engine_without_starting_reports_not_running(krita: fake_krita.Kri
 def test_no_engine_running_starts_one_then_generates_and_stops_it_at_quit(
     krita: fake_krita.Krita,
 ) -> None:
-    command = f"{sys.executable} {FAKE_ENGINE_MAIN} --token-file {token_file()}"
+    command = f"{sys.executable} {FAKE_SERVE} --token-file {token_file()}"
     configure(krita, engine_command=command, count=2, steps=3)
     controller = Controller(KritaHost())
     statuses: list[str] = []
@@ -243,7 +246,7 @@ def test_an_engine_that_dies_while_starting_reports_its_last_words(krita: fake_k
 def test_a_kept_engine_outlives_krita_and_is_found_again_next_session(
     krita: fake_krita.Krita,
 ) -> None:
-    command = f"{sys.executable} {FAKE_ENGINE_MAIN} --token-file {token_file()}"
+    command = f"{sys.executable} {FAKE_SERVE} --token-file {token_file()}"
     configure(krita, engine_command=command, count=1, steps=2, keep_engine_running=True)
     controller = Controller(KritaHost())
     document, _ = sketch_document(krita)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.server.fake_engine import FakeEngine
+from tests.fakes.fake_engine import FakeEngine
 from tests.server.serving import Served, make_server
 
 

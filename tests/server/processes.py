@@ -15,9 +15,9 @@ import pytest
 
 from engine.server.client import Client
 from engine.server.ready import parse_ready_line
+from tests.fakes import FAKE_SERVE
 
 REPO = Path(__file__).resolve().parents[2]
-FAKE_SERVE = Path(__file__).resolve().parent / "fake_serve.py"
 
 
 def private_env(tmp_path: Path) -> dict[str, str]:
@@ -76,7 +76,8 @@ def stop(process: subprocess.Popen) -> None:
 def fake_serve(tmp_path: Path, *options: str) -> Iterator[tuple[subprocess.Popen, Client]]:
     """The real server around the FakeEngine in its own process, and a client with its token."""
     token_file = tmp_path / "token"
-    process = spawn([sys.executable, str(FAKE_SERVE), str(token_file), *options], tmp_path)
+    command = [sys.executable, str(FAKE_SERVE), "--token-file", str(token_file), *options]
+    process = spawn(command, tmp_path)
     try:
         url = parse_ready_line(first_line(process, tmp_path, timeout=60))
         assert url is not None, stderr_tail(tmp_path)

@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.server.app import EngineServer
 from engine.server.client import Client
-from tests.server.fake_engine import FakeEngine
+from tests.fakes.fake_engine import FakeEngine
 
 
 @dataclass

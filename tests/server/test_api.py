@@ -14,7 +14,7 @@ from engine.errors import EngineError
 from engine.images import encode_png
 from engine.request import DEFAULT_COUNT, DEFAULT_STEPS, GenerateRequest
 from engine.server.payload import JOB_FIELDS
-from tests.server.fake_engine import FakeEngine, FakeModel, fake_image, sketch
+from tests.fakes.fake_engine import FakeEngine, FakeModel, fake_image, sketch
 
 
 def test_health_reports_version_model_device_and_queue(served):
@@ -123,7 +123,7 @@ def test_upscale_reaches_the_engine_and_defaults_to_true(served):
     for given, expected in ((False, False), (True, True), (None, True)):
         job_id = served.client.submit(sketch(3), count=1, steps=1, upscale=given)
         assert served.client.wait(job_id)["state"] == "done"
-        assert served.engine.last_request.upscale is expected
+        assert served.engine.requests[-1].upscale is expected
     answer = served.client.request("POST", "/v1/jobs", _body(sketch(3), upscale="yes"))
     assert answer.status == 400 and answer.json()["error"].startswith("upscale:")
 

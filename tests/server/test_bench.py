@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.request import GenerateRequest
 from engine.server.bench import bench_server, resident_memory_mb
-from tests.server.fake_engine import FakeEngine, sketch
+from tests.fakes.fake_engine import FakeEngine, sketch
 
 
 def test_bench_server_reports_times_overhead_and_memory():

@@ -9,7 +9,7 @@ import time
 from engine.images import encode_png
 from engine.request import GenerateRequest
 from engine.server.jobs import JobQueue
-from tests.server.fake_engine import FakeEngine, sketch
+from tests.fakes.fake_engine import FakeEngine, sketch
 
 
 def test_cancel_a_queued_job_at_once(serve):

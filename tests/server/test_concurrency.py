@@ -7,7 +7,7 @@ import threading
 import numpy as np
 
 from engine.request import GenerateRequest
-from tests.server.fake_engine import fake_image, sketch
+from tests.fakes.fake_engine import fake_image, sketch
 
 CLIENTS = 4
 JOBS_PER_CLIENT = 10

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from engine.server.client import Client
-from tests.server.fake_engine import sketch
+from tests.fakes.fake_engine import sketch
 from tests.server.processes import fake_serve
 
 IDLE_CONNECTIONS = 400

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.server.jobs import SUPERSEDED
-from tests.server.fake_engine import FakeEngine, sketch
+from tests.fakes.fake_engine import FakeEngine, sketch
 
 ARTIST = "artist-one-live-key"
 OTHER_ARTIST = "artist-two-live-key"

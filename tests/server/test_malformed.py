@@ -15,7 +15,7 @@ from PIL import Image
 
 from engine.images import encode_png
 from engine.server.payload import JOB_FIELDS
-from tests.server.fake_engine import sketch
+from tests.fakes.fake_engine import sketch
 from tests.server.serving import make_server
 
 PNG = base64.b64encode(encode_png(sketch(1, 6, 6))).decode()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.request import GenerateRequest
-from tests.server.fake_engine import sketch
+from tests.fakes.fake_engine import sketch
 
 
 @pytest.fixture

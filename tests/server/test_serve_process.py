@@ -13,7 +13,7 @@ import pytest
 
 from engine.server.client import Client
 from engine.server.ready import READY_PREFIX
-from tests.server.fake_engine import sketch
+from tests.fakes.fake_engine import sketch
 from tests.server.processes import REPO, first_line, private_env, spawn, stderr_tail, stop
 
 READY = re.compile("^" + re.escape(READY_PREFIX) + r"http://127\.0\.0\.1:(\d+)$")

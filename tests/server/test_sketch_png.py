@@ -12,7 +12,7 @@ from PIL import Image
 
 from engine.images import encode_png
 from engine.request import GenerateRequest
-from tests.server.fake_engine import FakeEngine, fake_image, sketch
+from tests.fakes.fake_engine import FakeEngine, fake_image, sketch
 from tests.server.png_files import GRAY, GRAY_ALPHA, PALETTE, RGB, RGBA, chunk, png_bytes
 
 DARK = 20  # the stroke's grey level, in 8 bits
