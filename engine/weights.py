@@ -85,6 +85,12 @@ def load_model(model_dir: Path, precision: str = "float32"):
     return _load(model_dir, ModelConfig.from_dict, lambda c: build_network(c.network, precision))
 
 
+def has_model(model_dir: Path) -> bool:
+    """Whether a folder holds a diffusion model (weights and config)."""
+    folder = Path(model_dir)
+    return (folder / WEIGHTS_FILE).is_file() and (folder / CONFIG_FILE).is_file()
+
+
 def has_upscaler(model_dir: Path) -> bool:
     """Whether a model folder carries an upsampling stage."""
     return (Path(model_dir) / UPSCALER_DIR / CONFIG_FILE).is_file()

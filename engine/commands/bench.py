@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from engine.errors import EngineError
+
+HELP = "print speed and memory figures"
+DESCRIPTION = "Latency of 8 variants, GFLOP/s against a measured peak, training speed."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the `bench` options to an argument parser."""
+    parser.add_argument("--model", type=Path, default=None, help="model folder (default: shipped)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed repetitions")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,8 +3,32 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from engine.errors import EngineError
+
+HELP = "measure the paper's claims on held-out sketches"
+DESCRIPTION = "Run the paper's experiments; write a table, picture grids and a plot."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the `evaluate` options to an argument parser."""
+    parser.add_argument("--out", type=Path, required=True, help="report folder")
+    parser.add_argument("--model", type=Path, default=None, help="model folder (default: shipped)")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="a model trained with --recipe full, for the inference-only mask",
+    )
+    parser.add_argument("--sketches", type=int, default=12, help="held-out sketches")
+    parser.add_argument(
+        "--precision",
+        choices=("float32", "bfloat16"),
+        default=None,
+        help="compute precision (default: the engine's)",
+    )
+    parser.add_argument("--count", type=int, default=8, help="variants per sketch")
 
 
 def run(args: argparse.Namespace) -> int:

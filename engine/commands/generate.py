@@ -10,7 +10,51 @@ import numpy as np
 from engine.errors import EngineError
 from engine.framing import frame_sketch
 from engine.images import flatten_on_white, read_image, write_png
-from engine.request import GenerateRequest
+from engine.request import (
+    COUNT_RANGE,
+    DEFAULT_COUNT,
+    DEFAULT_MODE,
+    DEFAULT_RADIUS,
+    DEFAULT_SEED,
+    DEFAULT_STEPS,
+    MODES,
+    RADIUS_RANGE,
+    GenerateRequest,
+)
+
+HELP = "write variants of sketch images as PNG files"
+DESCRIPTION = "Write COUNT variants of each input sketch, aligned with it, as RGBA PNGs."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the `generate` options to an argument parser."""
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="sketch images")
+    parser.add_argument("--mode", default=DEFAULT_MODE, help=f"one of {', '.join(MODES)}")
+    parser.add_argument(
+        "--count",
+        type=int,
+        default=DEFAULT_COUNT,
+        help=f"variants per input ({COUNT_RANGE[0]}-{COUNT_RANGE[1]})",
+    )
+    parser.add_argument(
+        "--radius",
+        type=int,
+        default=DEFAULT_RADIUS,
+        help=f"mask radius in model pixels ({RADIUS_RANGE[0]}-{RADIUS_RANGE[1]})",
+    )
+    parser.add_argument(
+        "--strength",
+        type=float,
+        default=None,
+        help="share of the noise levels to run, 0-1 (default: 1, sdedit 0.5)",
+    )
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of variant 0")
+    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="denoising steps")
+    parser.add_argument("--model", type=Path, default=None, help="model folder (default: shipped)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument(
+        "--opaque", action="store_true", help="flatten on white instead of a transparent background"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

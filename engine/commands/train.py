@@ -6,12 +6,49 @@ import argparse
 import dataclasses
 import sys
 from pathlib import Path
+from typing import Any
 
 from engine.config import ModelConfig
 from engine.errors import EngineError
+from engine.progress import BetweenSteps
 
 # Fine-tuning the upsampler on an artist's drawings: enough to take on a style's line quality.
 FINE_TUNE_STEPS = 300
+
+
+HELP = "train a model on procedural eyes or a folder of drawings"
+DESCRIPTION = "Train with the paper's noise-mask recipe; resumes from --out's checkpoint."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the `train` options to an argument parser."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("data_dir", nargs="?", type=Path, help="folder of drawings (PNG/JPEG)")
+    source.add_argument("--procedural", type=int, metavar="N", help="N procedural eye drawings")
+    parser.add_argument("--out", type=Path, required=True, help="model folder to write")
+    parser.add_argument("--from", dest="from_dir", type=Path, help="fine-tune this model folder")
+    parser.add_argument(
+        "--stage",
+        choices=("both", "diffusion", "upscaler"),
+        default="both",
+        help="which stages to train: the 64 px diffusion model, the upsampler, or both",
+    )
+    parser.add_argument("--steps", type=int, default=None, help="optimiser steps (diffusion)")
+    parser.add_argument(
+        "--upscaler-steps", type=int, default=None, help="optimiser steps of the upsampler"
+    )
+    parser.add_argument("--batch-size", type=int, default=None, help="images per step (diffusion)")
+    parser.add_argument(
+        "--learning-rate", type=float, default=None, help="peak learning rate (diffusion)"
+    )
+    parser.add_argument(
+        "--recipe",
+        choices=("mask", "full"),
+        default="mask",
+        help="mask: the paper's method; full: ordinary full-image noise",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random choice")
+    parser.add_argument("--checkpoint-every", type=int, default=250, help="steps between saves")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,15 +57,23 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise EngineError(f"--{name.replace('_', '-')} must be positive, got {value}")
-    if args.stage in ("both", "diffusion"):
-        _train_diffusion(args)
-    if args.stage in ("both", "upscaler"):
-        _train_upscaler(args)
+    train_model(args)
     print(f"model written to {args.out}")
     return 0
 
 
-def _train_diffusion(args: argparse.Namespace) -> None:
+def train_model(args: Any, between_steps: BetweenSteps | None = None) -> None:
+    """Train the chosen stages: the one training path of this command and the engine server.
+
+    args: this command's arguments, or an engine.teach.TrainOptions with the same names.
+    """
+    if args.stage in ("both", "diffusion"):
+        _train_diffusion(args, between_steps)
+    if args.stage in ("both", "upscaler"):
+        _train_upscaler(args, between_steps)
+
+
+def _train_diffusion(args: Any, between_steps: BetweenSteps | None) -> None:
     from engine.train import config_for, prepare_training_set, train
     from engine.weights import read_model_document
 
@@ -57,11 +102,13 @@ def _train_diffusion(args: argparse.Namespace) -> None:
         drawings, sketches = load_folder(args.data_dir, size)
     print(f"diffusion stage: {len(drawings)} drawings at {size} px", file=sys.stderr)
     data = prepare_training_set(drawings, sketches)
-    trainer = train(config, data, args.out, args.from_dir, args.checkpoint_every)
+    trainer = train(
+        config, data, args.out, args.from_dir, args.checkpoint_every, between_steps=between_steps
+    )
     print(f"diffusion stage: {trainer.step} steps, {trainer.elapsed / 60:.1f} min", file=sys.stderr)
 
 
-def _train_upscaler(args: argparse.Namespace) -> None:
+def _train_upscaler(args: Any, between_steps: BetweenSteps | None) -> None:
     from engine.upscaler.config import UpscalerConfig
     from engine.upscaler.data import folder_drawings, procedural_drawings
     from engine.upscaler.train import train_upscaler
@@ -87,7 +134,32 @@ def _train_upscaler(args: argparse.Namespace) -> None:
     else:
         drawings = folder_drawings(args.data_dir, config.train, factor)
     print(f"upscaling stage: {len(drawings)} drawings at full size", file=sys.stderr)
+    if config.train.stage_one_share > 0 and config.train.stage_one_per_drawing > 0:
+        drawings = _with_stage_one(drawings, config.train, args)
     trainer = train_upscaler(
-        config, drawings, Path(args.out) / UPSCALER_DIR, from_dir, args.checkpoint_every
+        config,
+        drawings,
+        Path(args.out) / UPSCALER_DIR,
+        from_dir,
+        args.checkpoint_every,
+        between_steps=between_steps,
     )
     print(f"upscaling stage: {trainer.step} steps, {trainer.elapsed / 60:.1f} min", file=sys.stderr)
+
+
+def _with_stage_one(drawings: list, train_config, args: argparse.Namespace) -> list:
+    """The drawings with stage 1's re-drawings: of the model just trained into --out, else of
+    the one fine-tuned from, else of the shipped one (the stage will serve that model)."""
+    from engine.paths import DEFAULT_MODEL_DIR
+    from engine.upscaler.stage_one import with_stage_one_guesses
+    from engine.weights import has_model, load_model
+
+    source = next(
+        folder
+        for folder in (Path(args.out), args.from_dir, DEFAULT_MODEL_DIR)
+        if folder is not None and has_model(Path(folder))
+    )
+    network, model_config = load_model(Path(source))
+    count = train_config.stage_one_per_drawing
+    print(f"upscaling stage: {count} stage-1 re-drawings each, by {source}", file=sys.stderr)
+    return with_stage_one_guesses(drawings, network, model_config, count, args.seed)

@@ -17,6 +17,10 @@ from engine.server.auth import load_or_create_token
 from engine.server.ready import ready_line
 
 
+HELP = "serve variants over HTTP to the Krita plugin"
+DESCRIPTION = "Hold the model and answer jobs on a local socket."
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the `serve` options to an argument parser."""
     parser.add_argument(

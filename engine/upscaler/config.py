@@ -37,6 +37,10 @@ class UpscalerTrainConfig:
     blur_max: float = 0.8  # largest Gaussian blur of the 64 px input (sigma, 64 px pixels)
     noise_max: float = 0.04  # largest Gaussian noise added to the 64 px input ([-1, 1] range)
     shift_max: float = 0.75  # largest shift of the 64 px input against the sketch (64 px pixels)
+    # Share of inputs that are stage 1's own re-drawings of the drawing (the flaws it must fix),
+    # and how many re-drawings each drawing gets; 0 trains on degraded drawings only.
+    stage_one_share: float = 0.5
+    stage_one_per_drawing: int = 3
     seed: int = 0  # seed of every random choice in training
     data: str = "procedural:400+400"  # "procedural:EYES+SHAPES" or the drawings' folder
 
@@ -64,4 +68,8 @@ class UpscalerConfig:
         for name in ("factor", "width", "blocks", "refine_width"):
             if getattr(config.network, name) < 1:
                 raise EngineError(f"config network.{name} must be at least 1")
+        if not 0.0 <= config.train.stage_one_share <= 1.0:
+            raise EngineError("config train.stage_one_share must be between 0 and 1")
+        if config.train.stage_one_per_drawing < 0:
+            raise EngineError("config train.stage_one_per_drawing must not be negative")
         return config

@@ -28,6 +28,8 @@ class HighResDrawing:
     drawing: np.ndarray  # (T, T, 3) uint8 RGB on white
     darkness: np.ndarray  # (T, T) uint8: the sketch's darkness, 0 = white
     low: np.ndarray  # (s, s, 3) float32 in [-1, 1]: the drawing shrunk to stage 1's size
+    # (k, s, s, 3) float32 in [-1, 1]: stage 1's re-drawings of `low` (engine.upscaler.stage_one)
+    stage_one: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def make_upscaler_batch(
     for index in rng.integers(len(drawings), size=config.batch_size):
         item = drawings[index]
         side = item.drawing.shape[0]
-        low = degrade(item.low, config, rng)
+        low = degrade(_stage_one_input(item, config, rng), config, rng)
         left, top = _crop_origin(item, crop, factor, rng)
         cell_left, cell_top = left // factor, top // factor
         grid = np.asarray(resize(low, side // factor, "bilinear"))
@@ -122,6 +124,15 @@ def make_upscaler_batch(
         )
     arrays = (low_on_grid, darkness, blown_up, targets)
     return UpscalerBatch(*(np.stack(a).astype(np.float32) for a in arrays))
+
+
+def _stage_one_input(
+    item: HighResDrawing, config: UpscalerTrainConfig, rng: np.random.Generator
+) -> np.ndarray:
+    """The 64 px input before degradation: the drawing, or stage 1's re-drawing of it."""
+    if item.stage_one is not None and rng.random() < config.stage_one_share:
+        return item.stage_one[rng.integers(len(item.stage_one))]
+    return item.low
 
 
 def degrade(low: np.ndarray, config: UpscalerTrainConfig, rng: np.random.Generator) -> np.ndarray:

@@ -1,0 +1,100 @@
+"""Stage 1's own versions of the training drawings: the inputs the upsampler must learn to fix.
+
+Blur and noise alone do not look like what the diffusion model hands the upsampler: its
+variants have blotchy fills, grey smudges and lines a pixel off. As cascaded diffusion models
+do, the upsampler also trains on the first model's own output: each drawing noised part of the
+way (SDEdit's strength) and denoised by stage 1 with the paper's mask, exactly as generation
+runs, so the result keeps the drawing's content (the target still fits) with stage 1's flaws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from PIL import Image
+
+from engine.config import ModelConfig
+from engine.diffusion.masks import dilate
+from engine.diffusion.method import keep_background, noise_at
+from engine.diffusion.noise import constant_noise
+from engine.diffusion.sampler import sample_ddim
+from engine.diffusion.schedule import sampling_times
+from engine.framing import model_ink
+from engine.model import denoise
+from engine.request import DEFAULT_RADIUS
+from engine.upscaler.data import HighResDrawing
+
+STRENGTHS = (0.15, 0.5)  # share of the schedule re-run: enough to show stage 1's flaws, not redraw
+STEPS = 16  # the generation default: the flaws of the steps artists get
+# A re-drawing further from its drawing than this (mean |difference| in [-1, 1]) is a new
+# drawing, not a flawed copy: training on it would teach the stage to invent, so it is dropped.
+# Stage 1's eyes stay within 0.03-0.05; a subject it does not know (the shapes) turns into
+# eye-like blobs at 0.08-0.2.
+MAX_DEPARTURE = 0.06
+
+
+def with_stage_one_guesses(
+    drawings: list[HighResDrawing],
+    network,
+    config: ModelConfig,
+    per_drawing: int,
+    seed: int,
+    batch_size: int = 64,
+) -> list[HighResDrawing]:
+    """The drawings, each with `per_drawing` stage-1 re-drawings of its 64 px version."""
+    rng = np.random.default_rng([seed, 7])
+    size = config.network.image_size
+    constant = constant_noise(config.noise, size)
+    # Shuffled, so a drawing's re-drawings fall in different batches, each at its own strength.
+    jobs = rng.permutation(np.repeat(np.arange(len(drawings)), per_drawing))
+    guesses: list[list[np.ndarray]] = [[] for _ in drawings]
+    for start in range(0, len(jobs), batch_size):
+        chunk = jobs[start : start + batch_size]
+        images = np.stack([drawings[index].low for index in chunk])
+        regions = np.stack([_region(drawings[index], size) for index in chunk])
+        noises = rng.standard_normal(images.shape).astype(np.float32)
+        strength = rng.uniform(*STRENGTHS)
+        redrawn = _redraw(network, config, images, regions, noises, constant, strength)
+        for index, image in zip(chunk, redrawn, strict=True):
+            matched = matched_colours(image, drawings[index].low)
+            if np.abs(matched - drawings[index].low).mean() <= MAX_DEPARTURE:
+                guesses[index].append(matched)
+    return [
+        replace(drawing, stage_one=np.stack(found).astype(np.float32) if found else None)
+        for drawing, found in zip(drawings, guesses, strict=True)
+    ]
+
+
+def matched_colours(image: np.ndarray, drawing: np.ndarray) -> np.ndarray:
+    """The re-drawing with each channel's gain and offset fitted to the drawing's (least squares).
+
+    Stage 1 may move a colour as a whole (a green iris greyed); the upsampler cannot know the
+    colour the drawing had, so it learns only to fix the local flaws, never to repaint.
+    """
+    out = np.empty_like(image)
+    for channel in range(image.shape[-1]):
+        source = image[..., channel].ravel()
+        design = np.stack([source, np.ones_like(source)], axis=1)
+        (gain, offset), *_ = np.linalg.lstsq(design, drawing[..., channel].ravel(), rcond=None)
+        out[..., channel] = gain * image[..., channel] + offset
+    return np.clip(out, -1.0, 1.0)
+
+
+def _region(drawing: HighResDrawing, size: int) -> np.ndarray:
+    """Where generation lets the model draw: the sketch's ink at the model's size, dilated."""
+    sketch = Image.fromarray(255 - drawing.darkness).resize((size, size), Image.Resampling.BOX)
+    grey = np.asarray(sketch, np.float32)[..., None] / 255.0
+    return dilate(model_ink(grey), DEFAULT_RADIUS).astype(np.float32)[..., None]
+
+
+def _redraw(network, config, images, regions, noises, constant, strength: float) -> np.ndarray:
+    times = sampling_times(max(1, round(STEPS * strength)), strength)
+    start = keep_background(noise_at(images, noises, times[0], config.schedule), regions, constant)
+
+    def denoise_fn(noisy: np.ndarray, rate: float) -> np.ndarray:
+        rates_in = np.full((len(noisy), 1, 1, 1), rate, np.float32)
+        return np.asarray(denoise(network, noisy, regions, rates_in))
+
+    start = start.astype(np.float32)
+    return sample_ddim(denoise_fn, start, times, config.schedule, regions, constant)
