@@ -17,6 +17,7 @@ from engine.diffusion.method import keep_background, noise_at
 from engine.diffusion.noise import constant_noise
 from engine.diffusion.schedule import rates
 from engine.model import build_network, denoise
+from engine.progress import BetweenSteps
 from engine.trainer import EmaTrainer, progress_line, run_training
 from engine.weights import MODEL_FORMAT, load_model
 
@@ -115,12 +116,13 @@ def train(
     from_dir: Path | None = None,
     checkpoint_every: int = 250,
     report: Callable[[str], None] | None = None,
+    between_steps: BetweenSteps | None = None,
 ) -> Trainer:
     """Train to config.train.steps, resuming from out_dir's checkpoint when there is one."""
     report = report or progress_line
     trainer = Trainer(config, data, out_dir)
     trainer.resume_or_start(from_dir, report)
-    run_training(trainer, checkpoint_every, report)
+    run_training(trainer, checkpoint_every, report, between_steps=between_steps)
     return trainer
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import platform
@@ -17,7 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 from engine import __version__
-from engine.errors import EngineError
+from engine.errors import Cancelled, EngineError
+from engine.progress import BetweenSteps, TrainingProgress
 from engine.weights import save_model
 
 CHECKPOINT_DIR = "checkpoint"
@@ -177,30 +179,45 @@ def run_training(
     checkpoint_every: int = 250,
     report: Callable[[str], None] | None = None,
     label: str = "step",
+    between_steps: BetweenSteps | None = None,
+    stage: str = "diffusion",
 ) -> EmaTrainer:
-    """Run the trainer to its config's steps, with progress lines and regular checkpoints."""
+    """Run the trainer to its config's steps, with progress lines and regular checkpoints.
+
+    between_steps(progress, trainer) runs after every step (engine.progress); if it raises
+    Cancelled, a checkpoint is written first, so the run resumes from this step.
+    """
     report = report or progress_line
     total = trainer.config.train.steps
     batch_size = trainer.config.train.batch_size
     smoothed = None
     loss = float("nan")
-    window_start, window_steps = time.perf_counter(), 0
+    # Throughput over the last steps' own time: a pause between steps is not training time.
+    recent: collections.deque[float] = collections.deque(maxlen=10)
     while trainer.step < total:
         started = time.perf_counter()
         loss = trainer.run_step()
-        trainer.elapsed += time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        trainer.elapsed += seconds
+        recent.append(seconds)
         smoothed = loss if smoothed is None else 0.98 * smoothed + 0.02 * loss
-        window_steps += 1
+        rate = len(recent) * batch_size / sum(recent)
+        remaining = (total - trainer.step) * batch_size / rate
         if trainer.step % 10 == 0 or trainer.step == total:
-            rate = window_steps * batch_size / (time.perf_counter() - window_start)
-            remaining = (total - trainer.step) * batch_size / rate
             report(
                 f"\r{label} {trainer.step}/{total}  loss {smoothed:.4f}  {rate:.1f} img/s"
                 f"  eta {remaining / 60:.1f} min"
             )
-            window_start, window_steps = time.perf_counter(), 0
         if trainer.step % checkpoint_every == 0 or trainer.step == total:
             trainer.save_checkpoint(smoothed)
+        if between_steps is not None:
+            progress = TrainingProgress(stage, trainer.step, total, smoothed, rate, remaining)
+            try:
+                between_steps(progress, trainer)
+            except Cancelled:
+                trainer.save_checkpoint(smoothed)
+                report("\n")
+                raise
     report("\n")
     return trainer
 

@@ -129,10 +129,10 @@ def _load(folder: Path, parse_config: Callable[[dict], Any], build: Callable[[An
     return network, config
 
 
-def list_models() -> list[ModelEntry]:
-    """The shipped default model and every model folder the user trained."""
+def list_models(models_dir: Path | None = None) -> list[ModelEntry]:
+    """The shipped default model and every model folder in models_dir (the user's by default)."""
     entries = [ModelEntry(DEFAULT_MODEL_NAME, DEFAULT_MODEL_DIR)]
-    models_dir = user_models_dir()
+    models_dir = models_dir if models_dir is not None else user_models_dir()
     if models_dir.is_dir():
         for path in sorted(models_dir.iterdir()):
             if (path / CONFIG_FILE).is_file() and path.name != DEFAULT_MODEL_NAME:

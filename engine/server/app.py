@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import uvicorn
 
 from engine.errors import EngineError
+from engine.models_store import ModelStore
 from engine.server.connections import (
     HEADER_TIMEOUT,
     KEEP_ALIVE_TIMEOUT,
@@ -69,6 +70,7 @@ class EngineServer:
         model_name: str = "default",
         load_engine: LoadEngine | None = None,
         list_models: ListModels | None = None,
+        store: ModelStore | None = None,
         allowed_hosts: Iterable[str] = (),
         max_body: int = MAX_BODY,
         history: int = DEFAULT_HISTORY,
@@ -81,7 +83,8 @@ class EngineServer:
         """listener: a socket from bind_listener() (then host and port are its own).
 
         max_connections: open connections at most (default: connection_cap()); header_timeout:
-        seconds a connection may stay without a request in progress.
+        seconds a connection may stay without a request in progress. store: the model folders;
+        with one, the server trains new models (/v1/trainings) and deletes them.
         """
         if not token:
             raise EngineError("the server needs a token")
@@ -90,6 +93,7 @@ class EngineServer:
             model_name=model_name,
             load_engine=load_engine,
             list_models=list_models,
+            store=store,
             history=history,
             max_queued=max_queued,
             max_queued_bytes=max_queued_bytes,
@@ -100,6 +104,8 @@ class EngineServer:
         self.max_connections = max_connections or connection_cap()
         self._changes = ChangeSignal()
         self.jobs.add_listener(self._changes.notify)
+        if self.service.trainings is not None:
+            self.service.trainings.add_listener(self._changes.notify)
         app = RequestGuard(
             create_app(self.service, self._changes),
             token=token,
@@ -136,8 +142,10 @@ class EngineServer:
         return f"http://{host}:{self.port}"
 
     def start(self) -> None:
-        """Start the job worker and serve requests on a background thread."""
+        """Start the job and training workers and serve requests on a background thread."""
         self.jobs.start()
+        if self.service.trainings is not None:
+            self.service.trainings.start()
         self._thread = threading.Thread(
             target=asyncio.run, args=(self._serve(),), name="engine-http"
         )
@@ -149,7 +157,9 @@ class EngineServer:
             time.sleep(0.01)
 
     def close(self) -> None:
-        """End every job (each event stream gets its final state), stop serving, free the port."""
+        """End every job and training (each event stream gets its final state), stop serving."""
+        if self.service.trainings is not None:
+            self.service.trainings.close()  # a running training checkpoints where it stopped
         self.jobs.close()
         if self._thread is not None:
             self._uvicorn.should_exit = True

@@ -71,11 +71,12 @@ class Client:
         finally:
             connection.close()
 
-    def events(self, job_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        """The job's Server-Sent Events as (name, data) until the server closes the stream."""
+    def events(self, job_id: str, kind: str = "jobs") -> Iterator[tuple[str, dict[str, Any]]]:
+        """A job's (or, with kind "trainings", a training's) Server-Sent Events as (name, data)
+        until the server closes the stream."""
         connection = self._connect()
         try:
-            path = f"/v1/jobs/{job_id}/events"
+            path = f"/v1/{kind}/{job_id}/events"
             connection.request("GET", path, headers=self._headers(None, None))
             answer = connection.getresponse()
             if answer.status != 200:

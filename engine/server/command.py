@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import EngineError
+from engine.models_store import ModelStore
 from engine.paths import default_token_file
 from engine.server.app import MAX_BODY, EngineServer, bind_listener, is_loopback
 from engine.server.auth import load_or_create_token
 from engine.server.ready import ready_line
-
 
 HELP = "serve variants over HTTP to the Krita plugin"
 DESCRIPTION = "Hold the model and answer jobs on a local socket."
@@ -87,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         return _fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}")
     try:
-        engine, model_name, load_engine, list_models = _load(args.model)
+        store = ModelStore.for_user()
+        engine, model_name, load_engine = _load(args.model, store)
     except EngineError as error:
         listener.close()
         return _fail(str(error))
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
             listener=listener,
             model_name=model_name,
             load_engine=load_engine,
-            list_models=list_models,
+            store=store,
             allowed_hosts=args.allowed_host,
             max_body=MAX_BODY,
             log_requests=args.verbose,
@@ -129,17 +130,16 @@ def serve_until_stopped(server: EngineServer) -> None:
             signal.signal(number, handler)
 
 
-def _load(model: str | None) -> tuple[Any, str, Any, Any]:
-    """The engine for a --model value, its name, and the model loader and lister for switching."""
+def _load(model: str | None, store: ModelStore) -> tuple[Any, str, Any]:
+    """The engine for a --model value, its name, and the loader of a model by name."""
     # TensorFlow loads only here, so `python -m engine --help` stays fast.
     from engine.pipeline import Engine
-    from engine.weights import list_models, resolve_model
 
     def load_engine(name: str) -> Any:
-        return Engine.load(resolve_model(name))
+        return Engine.load(store.resolve(name))
 
-    model_dir, model_name = _model_location(model, resolve_model)
-    return Engine.load(model_dir), model_name, load_engine, list_models
+    model_dir, model_name = _model_location(model, store.resolve)
+    return Engine.load(model_dir), model_name, load_engine
 
 
 def _model_location(model: str | None, resolve_model: Any) -> tuple[Path | None, str]:

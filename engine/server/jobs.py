@@ -73,6 +73,7 @@ class Job:
     cancel_requested: bool = False
     # A client's live-session key: a newer job with the same key supersedes this one.
     live: str | None = None
+    model: str | None = None  # the model the request named; None: the selected one
     cancel_reason: str = "cancelled"  # the error once cancelled: "cancelled" or SUPERSEDED
     variants: list[dict[str, Any]] | None = field(default=None, repr=False)  # {"seed", "png"}
     # Every event since creation, so a late subscriber replays the whole story; at most
@@ -123,8 +124,11 @@ class JobQueue:
         max_queued: int = DEFAULT_MAX_QUEUED,
         max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES,
         max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
+        engine_named: Callable[[str], GenerateEngine] | None = None,
     ) -> None:
+        """engine_named(name): the engine of a model a job names (loaded or cached)."""
         self._engine = engine
+        self._engine_named = engine_named
         self._history = history
         self._max_queued = max_queued
         self._max_queued_bytes = max_queued_bytes
@@ -162,15 +166,20 @@ class JobQueue:
             self._listeners.append(listener)
 
     def submit(
-        self, request: GenerateRequest, png: bytes | None = None, live: str | None = None
+        self,
+        request: GenerateRequest,
+        png: bytes | None = None,
+        live: str | None = None,
+        model: str | None = None,
     ) -> Job:
         """Queue a request; QueueFull or QueueClosed when it cannot be taken.
 
         png: the sketch as PNG bytes, decoded only when the job runs, so a waiting job holds its
         compressed size; request.sketch is then a stand-in that is replaced.
         live: a client's live-session key; the job supersedes that key's unfinished jobs.
+        model: a model name to run the job on instead of the selected one.
         """
-        job = Job(request, png, live=live)
+        job = Job(request, png, live=live, model=model)
         with self._lock:
             if self._closed:
                 raise QueueClosed("the server is shutting down")
@@ -293,6 +302,8 @@ class JobQueue:
             return job.cancel_requested or self._closed
 
         try:
+            if job.model is not None and self._engine_named is not None:
+                engine = self._engine_named(job.model)
             request = job.request
             if job.png is not None:
                 request = dataclasses.replace(request, sketch=decode_sketch_png(job.png))

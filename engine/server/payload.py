@@ -79,10 +79,16 @@ class JobRequest(BaseModel):
         description="a client's live-session key (its own random id): this job supersedes the "
         "same key's earlier jobs, which end cancelled as superseded; null: an ordinary job",
     )
+    model: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="a model name from GET /v1/models to run this job on; null: the selected one",
+    )
 
     def parameters(self) -> GenerateRequest:
         """The parameters as a checked GenerateRequest whose sketch is a 1-pixel stand-in."""
-        given = self.model_dump(exclude={"sketch_png", "live"}, exclude_none=True)
+        given = self.model_dump(exclude={"sketch_png", "live", "model"}, exclude_none=True)
         return GenerateRequest(sketch=_STAND_IN, **given)
 
 

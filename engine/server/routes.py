@@ -14,6 +14,7 @@ from engine.server.jobs import DONE, Job, QueueClosed, QueueFull
 from engine.server.payload import JobRequest, ModelSelection
 from engine.server.schemas import ErrorAnswer, Health, JobList, JobResult, JobStatus, ModelList
 from engine.server.service import EngineService
+from engine.server.training_routes import add_training_routes
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorAnswer, "description": "bad request: the message says what to fix"},
@@ -131,4 +132,5 @@ def create_app(service: EngineService, changes: ChangeSignal) -> FastAPI:
             raise ApiError(409, f"job is {job.state}{detail}")
         return {"id": job.id, "variants": job.variants}
 
+    add_training_routes(app, service, changes)
     return app

@@ -37,6 +37,10 @@ class ModelEntry(BaseModel):
 
     name: str
     path: str
+    shipped: bool = Field(False, description="the model that ships with the engine (not deletable)")
+    provenance: dict[str, Any] | None = Field(
+        None, description="how it was made: steps, time, machine, drawings, fine-tuned from"
+    )
 
 
 class ModelList(BaseModel):

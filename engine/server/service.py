@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from engine import __version__
 from engine.errors import EngineError
+from engine.models_store import ModelStore
 from engine.server.jobs import (
     DEFAULT_HISTORY,
     DEFAULT_MAX_QUEUED,
@@ -18,9 +20,13 @@ from engine.server.jobs import (
 )
 from engine.server.payload import JobRequest, sketch_png_from_base64
 from engine.server.schemas import SERVICE
+from engine.server.trainings import TrainingQueue
+from engine.weights import DEFAULT_MODEL_NAME
 
 LoadEngine = Callable[[str], GenerateEngine]
 ListModels = Callable[[], Iterable[Any]]  # items with .name and .path (engine.weights.ModelEntry)
+# Models named by jobs kept loaded besides the selected one (a studio's artists each use their own).
+NAMED_ENGINES = 2
 
 
 class EngineService:
@@ -33,17 +39,32 @@ class EngineService:
         model_name: str = "default",
         load_engine: LoadEngine | None = None,
         list_models: ListModels | None = None,
+        store: ModelStore | None = None,
         history: int = DEFAULT_HISTORY,
         max_queued: int = DEFAULT_MAX_QUEUED,
         max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES,
     ) -> None:
+        """store: the model folders (trained models listed with provenance, deletable)."""
         self.model_name = model_name
+        self.store = store
         self.load_engine = load_engine
-        self.list_models = list_models
+        self.list_models = list_models or (store.entries if store is not None else None)
         self.jobs = JobQueue(
-            engine, history=history, max_queued=max_queued, max_queued_bytes=max_queued_bytes
+            engine,
+            history=history,
+            max_queued=max_queued,
+            max_queued_bytes=max_queued_bytes,
+            engine_named=self._engine_named,
         )
         self._select_lock = threading.Lock()  # one model switch at a time
+        # Engines of models jobs name; their own lock, since the job worker loads them while it
+        # holds the engine (a model switch holds _select_lock and waits for the engine).
+        self._named: collections.OrderedDict[str, GenerateEngine] = collections.OrderedDict()
+        self._named_lock = threading.Lock()
+        # Trainings run beside the jobs and pause while a job runs or waits.
+        self.trainings = TrainingQueue(store, self._generation_busy) if store else None
+        if self.trainings is not None:
+            self.jobs.add_listener(self.trainings.generation_changed)
 
     def health(self) -> dict[str, Any]:
         """Who answers (service and version), the model, device and queue length."""
@@ -63,8 +84,11 @@ class EngineService:
     def submit(self, body: JobRequest) -> Job:
         """Queue a job: parameters and PNG checked now, its pixels decoded when it runs."""
         request = body.parameters()
+        if body.model is not None and body.model not in self._model_names():
+            known = ", ".join(self._model_names())
+            raise EngineError(f"unknown model {body.model[:60]!r}: the models are {known}")
         sketch = sketch_png_from_base64(body.sketch_png)
-        return self.jobs.submit(request, png=sketch.data, live=body.live)
+        return self.jobs.submit(request, png=sketch.data, live=body.live, model=body.model)
 
     def select_model(self, name: str) -> dict[str, Any]:
         """Load the named model once the running job ends; EngineError if unknown or broken."""
@@ -79,6 +103,41 @@ class EngineService:
 
     def models(self) -> dict[str, Any]:
         """The models that can be selected and the one loaded."""
+        if self.store is not None:
+            return {"current": self.model_name, "models": self.store.describe()}
         entries = list(self.list_models()) if self.list_models is not None else []
-        models = [{"name": entry.name, "path": str(entry.path)} for entry in entries]
+        models = [
+            {"name": e.name, "path": str(e.path), "shipped": e.name == DEFAULT_MODEL_NAME}
+            for e in entries
+        ]
         return {"current": self.model_name, "models": models}
+
+    def delete_model(self, name: str) -> dict[str, Any]:
+        """Delete a trained model; EngineError for the shipped, the selected or an unknown one."""
+        if self.store is None:
+            raise EngineError("this server cannot delete models")
+        if name == self.model_name and name != DEFAULT_MODEL_NAME:  # the shipped: store says no
+            raise EngineError(f"{name!r} is the selected model: select another one first")
+        with self._named_lock:
+            self._named.pop(name, None)
+            self.store.delete(name)
+        return self.models()
+
+    def _generation_busy(self) -> bool:
+        return self.jobs.running() is not None or self.jobs.queued_count() > 0
+
+    def _model_names(self) -> list[str]:
+        return [entry.name for entry in self.list_models()] if self.list_models else []
+
+    def _engine_named(self, name: str) -> GenerateEngine:
+        """The engine of a model a job names: the selected one, or loaded and kept (LRU)."""
+        if name == self.model_name:
+            return self.jobs.engine
+        if self.load_engine is None:
+            raise EngineError("this server cannot load other models")
+        with self._named_lock:
+            engine = self._named.pop(name, None) or self.load_engine(name)
+            self._named[name] = engine
+            while len(self._named) > NAMED_ENGINES:
+                self._named.popitem(last=False)
+        return engine

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from engine.progress import BetweenSteps
 from engine.trainer import EmaTrainer, progress_line, run_training
 from engine.upscaler.config import UpscalerConfig
 from engine.upscaler.data import HighResDrawing, make_upscaler_batch
@@ -61,12 +62,13 @@ def train_upscaler(
     from_dir: Path | None = None,
     checkpoint_every: int = 250,
     report: Callable[[str], None] | None = None,
+    between_steps: BetweenSteps | None = None,
 ) -> UpscalerTrainer:
     """Train the stage into out_dir (a model folder's `upscaler/`), resuming when possible."""
     report = report or progress_line
     trainer = UpscalerTrainer(config, drawings, out_dir)
     trainer.resume_or_start(from_dir, report)
-    run_training(trainer, checkpoint_every, report, label="upscaler step")
+    run_training(trainer, checkpoint_every, report, "upscaler step", between_steps, "upscaler")
     return trainer
 
 

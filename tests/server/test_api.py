@@ -196,7 +196,10 @@ def test_models_are_listed_and_switched(serve):
     listing = served.client.request("GET", "/v1/models").json()
     assert listing == {
         "current": "default",
-        "models": [{"name": "default", "path": "/w/default"}, {"name": "mine", "path": "/m/mine"}],
+        "models": [
+            {"name": "default", "path": "/w/default", "shipped": True, "provenance": None},
+            {"name": "mine", "path": "/m/mine", "shipped": False, "provenance": None},
+        ],
     }
     answer = served.client.request("POST", "/v1/models/select", {"name": "mine"})
     assert answer.status == 200
