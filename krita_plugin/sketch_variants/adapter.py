@@ -6,7 +6,7 @@ from typing import Any
 
 from krita import Krita
 
-from .naming import group_name, variant_name
+from .naming import group_name, live_name, variant_name
 from .pixels import is_transparent
 from .settings import GROUP
 from .values import Box, Sketch, Target
@@ -47,11 +47,8 @@ class KritaHost:
         self, target: Target, sketch: Sketch, variants: list[tuple[int, bytes]], radius: int
     ) -> bool:
         """Add a group of variant layers directly above the source layer; False if it is gone."""
-        document = next((d for d in Krita.instance().documents() if d == target.document), None)
-        if document is None:
-            return False
-        source = _find_node(document.rootNode(), target.node_id)
-        if source is None or source.parentNode() is None:
+        document, source = _source(target)
+        if source is None:
             return False
         name = source.name()
         group = document.createGroupLayer(group_name(name))
@@ -67,6 +64,55 @@ class KritaHost:
             layer.setVisible(number == 1)
         document.refreshProjection()
         return True
+
+    def layer_fingerprint(self, target: Target) -> int | None:
+        """A number that changes whenever the layer's pixels change; None if it is gone."""
+        _, node = _source(target)
+        if node is None:
+            return None
+        # Krita keeps a layer's thumbnail cached until its pixels change (a stroke, an erase, an
+        # undo, a script's setPixelData), so the cached image's key counts changes: about a
+        # microsecond, with no pixels read. (The thumbnail's pixels would not do: they are
+        # sampled, so a thin stroke can miss them.)
+        return int(node.thumbnail(8, 8).cacheKey())
+
+    def read_layer(self, target: Target) -> Sketch | str:
+        """The target layer's sketch now, or why it cannot be used."""
+        document, node = _source(target)
+        if node is None:
+            return f"'{target.layer_name}' is gone: select a sketch layer and turn Live on again."
+        return read_sketch(document, node)
+
+    def show_live(self, target: Target, sketch: Sketch, bgra: bytes, live_id: str) -> str:
+        """Put pixels in the one live layer above the sketch, made if missing; its id or ""."""
+        document, source = _source(target)
+        if source is None:
+            return ""
+        layer = _find_node(document.rootNode(), live_id) if live_id else None
+        if layer is None:
+            # Adding a layer is one undo step; later updates only write pixels, which are none.
+            layer = document.createNode(live_name(source.name()), "paintlayer")
+            source.parentNode().addChildNode(layer, source)
+        box = sketch.box
+        bounds = layer.bounds()
+        old = Box(bounds.x(), bounds.y(), bounds.width(), bounds.height())
+        if not old.empty and old.intersected(box) != old:
+            # The sketch's box shrank or moved: the old result must not leave edges behind.
+            layer.setPixelData(
+                bytes(old.width * old.height * 4), old.x, old.y, old.width, old.height
+            )
+        layer.setPixelData(bgra, box.x, box.y, box.width, box.height)
+        # setPixelData does not redraw; Krita's Python API offers only a whole-image refresh.
+        document.refreshProjection()
+        return layer.uniqueId().toString()
+
+    def remove_live(self, target: Target, live_id: str) -> None:
+        """Remove the live layer from the target's document, if both are still there."""
+        document = _open_document(target)
+        layer = _find_node(document.rootNode(), live_id) if document and live_id else None
+        if layer is not None:
+            layer.remove()
+            document.refreshProjection()
 
     def read_setting(self, key: str, default: str) -> str:
         """One setting from kritarc's [sketch_variants] section."""
@@ -128,6 +174,20 @@ def read_sketch(document: Any, node: Any) -> Sketch | str:
     if is_transparent(bgra):
         return f"'{name}' has nothing drawn{where}: draw a sketch on it first."
     return Sketch(bgra=bgra, box=box)
+
+
+def _open_document(target: Target) -> Any:
+    """The target's document if it is still open, else None."""
+    return next((d for d in Krita.instance().documents() if d == target.document), None)
+
+
+def _source(target: Target) -> tuple[Any, Any]:
+    """(document, layer) of a target, with layer None when either is gone."""
+    document = _open_document(target)
+    source = _find_node(document.rootNode(), target.node_id) if document is not None else None
+    if source is None or source.parentNode() is None:
+        return document, None
+    return document, source
 
 
 def _find_node(node: Any, node_id: str) -> Any:

@@ -10,11 +10,12 @@ from dataclasses import replace
 from PyQt5.QtCore import QObject, pyqtSignal
 
 from . import settings as settings_module
-from .client import EngineClient
+from .client import EngineClient, Failure
 from .connection import STARTING_MESSAGE, EngineConnection
 from .engine_process import EngineProcess
 from .host import Host
 from .job_runner import JobRunner, Outcome
+from .live import LiveMode
 from .values import SEED_MAX, EngineState, Job, Params, Sketch, Target, UiState
 from .worker import Worker
 
@@ -40,6 +41,10 @@ class Controller(QObject):
             self.client, self.process, lambda: self.settings, self._remember_url, self._status
         )
         self.runner = JobRunner(self.client, self.worker, host, self._progress)
+        params = lambda: self.settings.params  # noqa: E731 - read anew at every live request
+        self.live = LiveMode(
+            self.client, self.worker, host, params, self._live_ready, self._update, self._lose
+        )
         self._queue: list[Job] = []
         self._random = random.Random()
 
@@ -53,8 +58,32 @@ class Controller(QObject):
         """Queue variants for every selected layer."""
         self._guard(lambda: self._enqueue(*self.host.selected_sketches()))
 
+    def set_live(self, on: bool) -> None:
+        """Live mode on for the active layer, or off (the docker's Live toggle)."""
+        self._guard(lambda: self._start_live() if on else self.live.stop("Live off."))
+
+    def toggle_live(self) -> None:
+        """Live mode on if off, off if on (the action)."""
+        self.set_live(not self.live.on)
+
+    def new_live_seed(self) -> None:
+        """Another seed for the live variant."""
+        self._guard(self.live.new_seed)
+
+    def keep_live(self) -> None:
+        """Queue the full-quality variant of the live result, for the same seed, as a layer."""
+
+        def keep() -> None:
+            job = self.live.keep()
+            if isinstance(job, str):
+                self._update(message=job)
+            else:
+                self._queue_jobs([job], "")
+
+        self._guard(keep)
+
     def cancel(self) -> None:
-        """Drop queued jobs and cancel the running one."""
+        """Drop queued jobs and cancel the running one (live mode stops too)."""
         busy = self.runner.running or bool(self._queue)
         self._guard(lambda: self._stop_all("Cancelled." if busy else self.state.message))
 
@@ -86,11 +115,16 @@ class Controller(QObject):
 
     def _enqueue(self, sketches: list[tuple[Target, Sketch]], problems: list[str]) -> None:
         params = self.settings.params
+        jobs = []
         for target, sketch in sketches:
             seed = self._random.randrange(0, _SEED_CEILING) if params.new_seed else params.seed
-            self._queue.append(Job(target=target, sketch=sketch, params=params, seed=seed))
-        message = " ".join(problems)
-        if not sketches:
+            jobs.append(Job(target=target, sketch=sketch, params=params, seed=seed))
+        self._queue_jobs(jobs, " ".join(problems))
+
+    def _queue_jobs(self, jobs: list[Job], message: str) -> None:
+        """Queue `jobs` and start them, or show `message` when there are none."""
+        self._queue.extend(jobs)
+        if not jobs:
             self._update(message=message or "Select a layer with a sketch first.")
             return
         self._update(busy=True, jobs_left=len(self._queue), message=message)
@@ -112,7 +146,7 @@ class Controller(QObject):
 
     def _ended(self, outcome: Outcome) -> None:
         if outcome.lost is not None:
-            self.connection.lost(outcome.lost)  # reports UNREACHABLE, which stops everything
+            self._lose(outcome.lost)
             return
         if outcome.thumbnails:
             self._update(thumbnails=outcome.thumbnails)
@@ -125,6 +159,7 @@ class Controller(QObject):
 
     def _stop_all(self, message: str) -> None:
         """The one way jobs end early: stop the running one, forget the queue, show `message`."""
+        self.live.stop(None)
         self.runner.stop()
         self._queue.clear()
         self._update(busy=False, step=0, total=0, jobs_left=0, message=message)
@@ -137,12 +172,31 @@ class Controller(QObject):
         if status is EngineState.CONNECTED:
             if self.state.message == STARTING_MESSAGE:
                 self._update(message="")
+            self.live.resume()
             self._next()
         elif status is EngineState.UNREACHABLE:
             # Every queued job would fail the same way.
             self._stop_all(message if message is not None else self.state.message)
         elif message is not None:
             self._update(message=message)
+
+    # ----- live mode -----
+
+    def _start_live(self) -> None:
+        sketches, problems = self.host.active_sketch()
+        if sketches:
+            self.live.start(*sketches[0])
+        else:
+            self._update(message=" ".join(problems) or "Select a layer with a sketch first.")
+
+    def _live_ready(self) -> bool:
+        """True when a live request can go now; otherwise connect (it waits until then)."""
+        if not self.connection.ready:
+            self.connection.connect(start=True)
+        return self.connection.ready
+
+    def _lose(self, failure: Failure) -> None:
+        self.connection.lost(failure)  # reports UNREACHABLE, which stops everything
 
     def _remember_url(self, url: str) -> None:
         self.settings = replace(self.settings, last_engine_url=url)

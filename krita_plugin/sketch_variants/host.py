@@ -24,6 +24,25 @@ class Host(Protocol):
         """Put (seed, BGRA pixels) variants above the target layer; False if it is gone."""
         ...
 
+    def layer_fingerprint(self, target: Target) -> int | None:
+        """A cheap number that changes when the target layer's pixels do; None if it is gone."""
+        ...
+
+    def read_layer(self, target: Target) -> Sketch | str:
+        """The target layer's sketch now, or why it cannot be used."""
+        ...
+
+    def show_live(self, target: Target, sketch: Sketch, bgra: bytes, live_id: str) -> str:
+        """Put pixels in the one live layer above the target (made if `live_id` is not found).
+
+        Returns the live layer's id, "" when the target is gone.
+        """
+        ...
+
+    def remove_live(self, target: Target, live_id: str) -> None:
+        """Remove the live layer from the target's document, if both are still there."""
+        ...
+
     def read_setting(self, key: str, default: str) -> str:
         """One persisted setting."""
         ...

@@ -33,6 +33,8 @@ Step = Callable[[Callable[[Any], None], Callable[[Outcome], None]], None]
 Steps = Generator[Step, Any, Outcome]
 # One EngineClient call, given its (on_ok, on_error) callbacks.
 EngineCall = Callable[[Callable[[Any], None], Callable[[Failure], None]], None]
+# Puts a finished job's decoded (seed, pixels) and its variants where they belong.
+Deliver = Callable[[Job, list[tuple[int, bytes]], list[Variant]], Outcome]
 
 
 class JobRunner:
@@ -44,11 +46,13 @@ class JobRunner:
         worker: Worker,
         host: Host,
         on_progress: Callable[[int, int], None],
+        deliver: Deliver | None = None,
     ) -> None:
         self.client = client
         self.worker = worker
         self.host = host
         self._on_progress = on_progress
+        self._deliver = deliver or self._insert  # new variant layers unless told otherwise
         self._steps: Steps | None = None  # the running job's steps; None when idle
         self._on_end: Callable[[Outcome], None] = lambda outcome: None
         self._job_id = ""
@@ -59,15 +63,19 @@ class JobRunner:
         """True while a job runs."""
         return self._steps is not None
 
-    def run(self, job: Job, on_end: Callable[[Outcome], None]) -> None:
-        """Run `job`; on_end gets its Outcome unless it is stopped first."""
-        self.stop()
+    def run(self, job: Job, on_end: Callable[[Outcome], None], superseding: bool = False) -> None:
+        """Run `job`; on_end gets its Outcome unless it is stopped first.
+
+        superseding: the engine itself drops the running job when this one arrives (a live
+        request), so it is abandoned without a cancel request.
+        """
+        self.stop(cancel=not superseding)
         self._on_end = on_end
         self._steps = self._job(job)
         self._advance(self._steps, None)
 
-    def stop(self) -> None:
-        """Abandon the running job: cancel it on the engine, close its stream, drop late answers."""
+    def stop(self, cancel: bool = True) -> None:
+        """Abandon the running job: close its stream, drop late answers, cancel it on the engine."""
         steps, self._steps = self._steps, None
         if steps is None:
             return
@@ -75,12 +83,12 @@ class JobRunner:
         if self._stream is not None:
             self._stream.close()
             self._stream = None
-        if self._job_id:
+        if self._job_id and cancel:
             self.client.cancel(self._job_id)
-            self._job_id = ""
+        self._job_id = ""
 
     def _job(self, job: Job) -> Steps:
-        """The job from the layer's pixels to the variant layers, one step per engine answer."""
+        """The job from the layer's pixels to its delivery, one step per engine answer."""
         name, box = job.target.layer_name, job.sketch.box
         request = yield self._off_thread(lambda: build_request(job))
         self._job_id = yield self._submit(request)
@@ -99,6 +107,13 @@ class JobRunner:
         pixels = yield self._off_thread(lambda: decode_variants(variants, box.width, box.height))
         if not pixels:
             return Outcome("The engine's result had no readable images; try again.")
+        return self._deliver(job, pixels, variants)
+
+    def _insert(
+        self, job: Job, pixels: list[tuple[int, bytes]], variants: list[Variant]
+    ) -> Outcome:
+        """The variants as new layers above the sketch."""
+        name = job.target.layer_name
         if not self.host.insert_variants(job.target, job.sketch, pixels, job.params.radius):
             # The document was closed (or the layer deleted): nothing to add, nothing to report.
             return Outcome("")
@@ -198,6 +213,8 @@ def build_request(job: Job) -> JobRequest:
         seed=job.seed,
         steps=params.steps,
         strength=params.strength if params.mode == "sdedit" else None,
+        upscale=params.upscale,
+        live=job.live,
     )
 
 

@@ -11,3 +11,8 @@ def group_name(layer_name: str) -> str:
 def variant_name(layer_name: str, number: int, seed: int, radius: int) -> str:
     """A variant layer's name, with the seed so the artist can regenerate it."""
     return f"{layer_name} - variant {number} (seed {seed}, r {radius})"
+
+
+def live_name(layer_name: str) -> str:
+    """The one layer showing the live variant of `layer_name`."""
+    return f"{layer_name} - live"

@@ -24,6 +24,7 @@ from .settings_dialog import SettingsDialog
 from .values import COUNT_RANGE, MODES, RADIUS_RANGE, SEED_MAX, EngineState, Params
 
 THUMBNAIL_SIZE = 72
+LIVE_PREVIEW_SIZE = 160
 _STATUS_TEXT = {
     EngineState.CONNECTED: "Engine connected",
     EngineState.STARTING: "Engine starting…",
@@ -74,6 +75,12 @@ class Panel(QWidget):
         form.addRow("Mode", self.mode)
         form.addRow("Strength", self.strength)
         form.addRow("Seed", seed_row)
+        self.upscale = QCheckBox("Upscale (crisp, slower)")
+        self.upscale.setChecked(params.upscale)
+        self.upscale.setToolTip(
+            "Redraw each variant at the layer's resolution; off: a plain blow-up (faster)"
+        )
+        form.addRow("", self.upscale)
 
         self.generate_button = QPushButton("Generate")
         self.generate_button.setToolTip("Variants of the active layer (Ctrl+Alt+Shift+G)")
@@ -90,12 +97,31 @@ class Panel(QWidget):
         self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.thumbnails = QGridLayout()
 
+        self.live = QCheckBox("Live")
+        self.live.setToolTip(
+            "A quick variant of the active layer follows your strokes, in one live layer above "
+            "it (Ctrl+Alt+Shift+L)"
+        )
+        self.live_seed_button = QPushButton("New seed")
+        self.live_seed_button.setToolTip("Another live variant of the same sketch")
+        self.keep_button = QPushButton("Keep")
+        self.keep_button.setToolTip(
+            "The live variant at full quality, same seed, as a variant layer (Ctrl+Alt+Shift+K)"
+        )
+        live_row = QHBoxLayout()
+        for widget in (self.live, self.live_seed_button, self.keep_button):
+            live_row.addWidget(widget)
+        self.live_preview = QLabel()
+        self.live_preview.setToolTip("The newest live variant")
+
         layout = QVBoxLayout(self)
         layout.addLayout(status_row)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
+        layout.addLayout(live_row)
+        layout.addWidget(self.live_preview)
         layout.addLayout(self.thumbnails)
         layout.addStretch(1)
 
@@ -109,8 +135,13 @@ class Panel(QWidget):
         self.strength.valueChanged.connect(self._params_changed)
         self.mode.currentTextChanged.connect(self._params_changed)
         self.new_seed.toggled.connect(self._params_changed)
+        self.upscale.toggled.connect(self._params_changed)
+        self.live.toggled.connect(controller.set_live)
+        self.live_seed_button.clicked.connect(controller.new_live_seed)
+        self.keep_button.clicked.connect(controller.keep_live)
         controller.changed.connect(self.refresh)
         self._shown_thumbnails: tuple[bytes, ...] = ()
+        self._shown_preview = b""
         self.refresh()
 
     def params(self) -> Params:
@@ -123,6 +154,8 @@ class Panel(QWidget):
             seed=self.seed.value(),
             new_seed=self.new_seed.isChecked(),
             steps=self.controller.settings.params.steps,
+            upscale=self.upscale.isChecked(),
+            live_steps=self.controller.settings.params.live_steps,
         )
 
     def refresh(self) -> None:
@@ -143,6 +176,14 @@ class Panel(QWidget):
         self.message.setText(state.message)
         if state.thumbnails != self._shown_thumbnails:
             self._show_thumbnails(state.thumbnails)
+        self.live.blockSignals(True)  # showing the state is not the artist toggling it
+        self.live.setChecked(state.live)
+        self.live.blockSignals(False)
+        self.live_seed_button.setEnabled(state.live)
+        self.keep_button.setEnabled(state.live)
+        if state.live_preview != self._shown_preview:
+            self._shown_preview = state.live_preview
+            self.live_preview.setPixmap(_pixmap(state.live_preview, LIVE_PREVIEW_SIZE))
 
     def edit_settings(self) -> SettingsDialog:
         """Open the engine settings dialog; accepted changes go to the controller."""
@@ -162,16 +203,19 @@ class Panel(QWidget):
             if widget is not None:
                 widget.deleteLater()
         for index, png in enumerate(pngs):
-            pixmap = QPixmap()
-            pixmap.loadFromData(QByteArray(png), "PNG")
             label = QLabel()
             label.setToolTip(f"variant {index + 1}")
-            label.setPixmap(
-                pixmap.scaled(
-                    THUMBNAIL_SIZE, THUMBNAIL_SIZE, Qt.KeepAspectRatio, Qt.SmoothTransformation
-                )
-            )
+            label.setPixmap(_pixmap(png, THUMBNAIL_SIZE))
             self.thumbnails.addWidget(label, index // 4, index % 4)
+
+
+def _pixmap(png: bytes, side: int) -> QPixmap:
+    """A PNG shrunk to fit a side x side square (empty for no PNG)."""
+    pixmap = QPixmap()
+    if png:
+        pixmap.loadFromData(QByteArray(png), "PNG")
+        pixmap = pixmap.scaled(side, side, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+    return pixmap
 
 
 def _spin(bounds: tuple[int, int], value: int, tip: str) -> QSpinBox:

@@ -50,6 +50,8 @@ def load(read: Reader) -> Settings:
         seed=_int(read("seed", ""), p.seed, (0, SEED_MAX)),
         new_seed=_bool(read("new_seed", ""), p.new_seed),
         steps=_int(read("steps", ""), p.steps, STEPS_RANGE),
+        upscale=_bool(read("upscale", ""), p.upscale),
+        live_steps=_int(read("live_steps", ""), p.live_steps, STEPS_RANGE),
     )
     return Settings(
         params=params,

@@ -67,6 +67,9 @@ class Params:
     seed: int = 0  # seed of the first variant when new_seed is off
     new_seed: bool = True  # draw a fresh seed for every job
     steps: int = 16  # denoising steps
+    # The upsampling stage: crisp at the layer's resolution, slower; off = the plain blow-up.
+    upscale: bool = True
+    live_steps: int = 8  # denoising steps of live previews (fewer = sooner; Keep uses `steps`)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class JobRequest:
     seed: int
     steps: int
     strength: float | None = None  # None = the mode's default on the engine
+    upscale: bool = True  # the engine's upsampling stage, or the plain blow-up (live previews)
+    live: str = ""  # the client's live key: the engine drops this key's older jobs; "" = none
 
     def to_json(self) -> bytes:
         """The request body as UTF-8 JSON."""
@@ -90,9 +95,12 @@ class JobRequest:
             "radius": self.radius,
             "seed": self.seed,
             "steps": self.steps,
+            "upscale": self.upscale,
         }
         if self.strength is not None:
             body["strength"] = self.strength
+        if self.live:
+            body["live"] = self.live
         return json.dumps(body).encode("utf-8")
 
 
@@ -112,6 +120,7 @@ class Job:
     sketch: Sketch
     params: Params
     seed: int  # the seed of variant 1, fixed when the job is queued
+    live: str = ""  # the client's live key for a live preview, "" for variants to keep
 
 
 class EngineState(str, Enum):  # noqa: UP042 - see below
@@ -136,3 +145,5 @@ class UiState:
     jobs_left: int = 0  # jobs queued after the running one
     message: str = ""  # the last thing the artist should know, with what to do next
     thumbnails: tuple[bytes, ...] = ()  # PNGs of the last results
+    live: bool = False  # live mode is on
+    live_preview: bytes = b""  # PNG of the newest live result

@@ -37,11 +37,16 @@ def test_every_plugin_action_has_a_shortcut_no_krita_action_uses(krita_installed
             for key in keys:
                 taken.setdefault(key, f"{name} ({path.name})")
     ours = _shortcuts(PLUGIN_ACTIONS)
-    assert set(ours) == {"sketch_variants_generate", "sketch_variants_fill_selected"}
+    assert set(ours) == {
+        "sketch_variants_generate",
+        "sketch_variants_fill_selected",
+        "sketch_variants_live",
+        "sketch_variants_live_keep",
+    }
     for name, keys in ours.items():
         assert len(keys) == 1, name
         assert keys[0] not in taken, f"{name} clashes with {taken[keys[0]]}"
-    assert ours["sketch_variants_generate"] != ours["sketch_variants_fill_selected"]
+    assert len({keys[0] for keys in ours.values()}) == len(ours), "two of ours share a shortcut"
 
 
 def test_the_action_file_matches_the_actions_the_extension_creates() -> None:

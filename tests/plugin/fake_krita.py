@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from PyQt5.QtCore import QByteArray, QObject, QRect, pyqtSignal
+from PyQt5.QtGui import QImage
 from PyQt5.QtWidgets import QAction, QDockWidget
 
 BYTES_PER_PIXEL = {"U8": 4, "U16": 8, "F16": 8, "F32": 16}
@@ -34,6 +35,7 @@ class Node:
         self._visible = True
         size = BYTES_PER_PIXEL[depth]
         self.pixels = bytearray(document.width() * document.height() * size)
+        self._thumbnail: QImage | None = None  # cached until the pixels change, as in Krita
 
     def name(self) -> str:
         """The layer's name."""
@@ -115,8 +117,15 @@ class Node:
                     out[dst : dst + size] = self.pixels[src : src + size]
         return QByteArray(bytes(out))
 
+    def thumbnail(self, w: int, h: int) -> QImage:
+        """A w x h picture of the layer; the same image (same cacheKey) until pixels change."""
+        if self._thumbnail is None or (self._thumbnail.width(), self._thumbnail.height()) != (w, h):
+            self._thumbnail = QImage(w, h, QImage.Format_ARGB32)
+        return self._thumbnail
+
     def setPixelData(self, data: Any, x: int, y: int, w: int, h: int) -> bool:  # noqa: N802
         """Write raw pixels of a rectangle."""
+        self._thumbnail = None
         data = bytes(data)
         size, width = BYTES_PER_PIXEL[self._depth], self.document.width()
         assert len(data) == w * h * size, "setPixelData got the wrong number of bytes"

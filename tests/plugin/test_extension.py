@@ -7,18 +7,18 @@ from dataclasses import replace
 import fake_krita
 from plugin_helpers import Served, configure, sketch_document, wait_for
 from sketch_variants import extension
-from sketch_variants.actions import FILL_SELECTED, GENERATE
+from sketch_variants.actions import FILL_SELECTED, GENERATE, LIVE, LIVE_KEEP
 from sketch_variants.values import EngineState, UiState
 
 NO_DOCUMENT = "Open a document and select the layer with your sketch first."
 
 
-def test_register_adds_both_actions_to_tools_scripts_and_the_docker(
+def test_register_adds_the_actions_to_tools_scripts_and_the_docker(
     krita: fake_krita.Krita,
 ) -> None:
     controller = extension.register()
     actions = krita.window.actions
-    assert set(actions) == {GENERATE, FILL_SELECTED}
+    assert set(actions) == {GENERATE, FILL_SELECTED, LIVE, LIVE_KEEP}
     assert {a.property("menu") for a in actions.values()} == {"tools/scripts"}
     (factory,) = krita.factories
     assert factory.docker_id == "sketch_variants_docker"

@@ -75,6 +75,7 @@ def test_job_request_json_matches_the_server_api() -> None:
         "radius": 7,
         "seed": 1042,
         "steps": 16,
+        "upscale": True,
         "strength": 0.5,
     }
     assert "strength" not in json.loads(JobRequest(b"", "mask", 1, 3, 0, 16).to_json())

@@ -1,0 +1,174 @@
+"""Live mode: the sketch layer is watched, and each change gets a quick variant on the canvas."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+
+from PyQt5.QtCore import QObject, QTimer
+
+from .client import EngineClient, Failure
+from .host import Host
+from .job_runner import JobRunner, Outcome
+from .values import SEED_MAX, Job, Params, Sketch, Target, Variant
+from .worker import Worker
+
+# How often the layer is checked on Krita's main thread. A check costs microseconds (see
+# Host.layer_fingerprint), so a stroke's end is noticed within this time at no cost to drawing.
+CHECK_INTERVAL_MS = 100
+
+
+class LiveMode(QObject):
+    """While on, the newest sketch of one layer has its variant in a live layer just above it."""
+
+    def __init__(
+        self,
+        client: EngineClient,
+        worker: Worker,
+        host: Host,
+        params: Callable[[], Params],
+        ready: Callable[[], bool],
+        update: Callable[..., None],
+        lost: Callable[[Failure], None],
+        parent: QObject | None = None,
+    ) -> None:
+        """`ready()` says whether jobs can be sent (and starts connecting when not);
+        `update(**changes)` changes what the docker shows; `lost` reports a lost engine."""
+        super().__init__(parent)
+        self.host = host
+        self._params, self._ready, self._update, self._lost = params, ready, update, lost
+        self.runner = JobRunner(client, worker, host, lambda step, total: None, self._show)
+        # One key per Krita session: the engine drops this key's older requests, nobody else's.
+        self.key = uuid.uuid4().hex
+        self.target: Target | None = None
+        self.seed = 0
+        self._random = random.Random()
+        self._timer = QTimer(self)
+        self._timer.setInterval(CHECK_INTERVAL_MS)
+        self._timer.timeout.connect(self.check)
+        self._seen: int | None = None  # the layer's fingerprint when last read
+        self._sent: Sketch | None = None  # the newest sketch sent (or waiting to be)
+        self._waiting: Job | None = None  # a request held until the engine is connected
+        self._shown: Sketch | None = None  # the sketch whose variant the live layer shows
+        self._live_id = ""  # the live layer's unique id, "" before the first result
+
+    @property
+    def on(self) -> bool:
+        """True while live mode watches a layer."""
+        return self.target is not None
+
+    def start(self, target: Target, sketch: Sketch) -> None:
+        """Watch `target`, whose sketch is `sketch`, and send it at once."""
+        self.stop("")
+        params = self._params()
+        self.target = target
+        self.seed = self._fresh_seed() if params.new_seed else params.seed
+        self._seen = self.host.layer_fingerprint(target)
+        self._timer.start()
+        self._update(
+            live=True,
+            message=f"Live on '{target.layer_name}' (seed {self.seed}): draw, and its variant "
+            "follows. Keep makes it a layer.",
+        )
+        self._send(sketch)
+
+    def stop(self, message: str | None) -> None:
+        """Stop watching and remove the live layer; `message` for the artist (None: keep it)."""
+        if self.target is None:
+            return
+        self._timer.stop()
+        self.runner.stop()
+        self.host.remove_live(self.target, self._live_id)
+        self.target, self._waiting = None, None
+        self._forget_result()
+        self._seen = None
+        changes: dict[str, object] = {"live": False, "live_preview": b""}
+        if message is not None:
+            changes["message"] = message
+        self._update(**changes)
+
+    def new_seed(self) -> None:
+        """Another seed for the same sketch (the docker's "New seed")."""
+        if self.target is None:
+            return
+        self.seed = self._fresh_seed()
+        self._update(message=f"Live seed {self.seed}.")
+        self._sent = None  # the same pixels are worth sending again
+        self._read_and_send()
+
+    def keep(self) -> Job | str:
+        """The job that makes the shown live result a variant layer, or why there is none."""
+        if self.target is None:
+            return "Turn Live on first: Keep makes its current result a layer."
+        if self._shown is None:
+            return "No live result yet: wait for it to appear on the canvas, then Keep it."
+        params = replace(self._params(), count=1)  # full levels, upscale as the docker says
+        return Job(target=self.target, sketch=self._shown, params=params, seed=self.seed)
+
+    def resume(self) -> None:
+        """The engine is connected: send the request that waited for it."""
+        job, self._waiting = self._waiting, None
+        if job is not None and self.target is not None:
+            self.runner.run(job, self._ended)
+
+    def check(self) -> None:
+        """One change check (the timer's): read and send the layer only when it changed."""
+        if self.target is None:
+            return
+        fingerprint = self.host.layer_fingerprint(self.target)
+        if fingerprint is None:
+            name = self.target.layer_name
+            self.stop(f"Live stopped: '{name}' was closed or deleted. Turn Live on again to go on.")
+        elif fingerprint != self._seen:
+            self._seen = fingerprint
+            self._read_and_send()
+
+    # ----- steps -----
+
+    def _read_and_send(self) -> None:
+        assert self.target is not None
+        sketch = self.host.read_layer(self.target)
+        if isinstance(sketch, str):  # erased to nothing, say: nothing to show
+            self.runner.stop()
+            self.host.remove_live(self.target, self._live_id)
+            self._forget_result()
+            self._update(message=sketch, live_preview=b"")
+        elif sketch != self._sent:  # Krita may refresh its thumbnail with the pixels unchanged
+            self._send(sketch)
+
+    def _send(self, sketch: Sketch) -> None:
+        assert self.target is not None
+        self._sent = sketch
+        params = self._params()
+        # Fewer levels and no upsampling stage: a preview now beats a crisp one later.
+        quick = replace(params, count=1, steps=params.live_steps, upscale=False)
+        job = Job(target=self.target, sketch=sketch, params=quick, seed=self.seed, live=self.key)
+        if self._ready():
+            # The engine drops this client's older live request itself: no cancel round trip.
+            self.runner.run(job, self._ended, superseding=True)
+        else:
+            self._waiting = job
+
+    def _show(self, job: Job, pixels: list[tuple[int, bytes]], variants: list[Variant]) -> Outcome:
+        """The runner's delivery: the result into the live layer, its PNG for the docker."""
+        live_id = self.host.show_live(job.target, job.sketch, pixels[0][1], self._live_id)
+        if not live_id:
+            return Outcome("")  # the layer went away; the next check says so
+        self._live_id, self._shown = live_id, job.sketch
+        return Outcome("", thumbnails=(variants[0].png,))
+
+    def _ended(self, outcome: Outcome) -> None:
+        if outcome.lost is not None:
+            self._lost(outcome.lost)
+        elif outcome.thumbnails:
+            self._update(live_preview=outcome.thumbnails[0])
+        elif outcome.message:
+            self._update(message=outcome.message)
+
+    def _forget_result(self) -> None:
+        self._live_id, self._shown, self._sent = "", None, None
+
+    def _fresh_seed(self) -> int:
+        return self._random.randrange(0, SEED_MAX)

@@ -1,0 +1,215 @@
+"""Live mode through a real engine server and the fake Krita: the live layer, Keep, supersession,
+and the sketch's document switched away from or closed while live is on."""
+
+from __future__ import annotations
+
+import json
+
+import fake_krita
+from plugin_helpers import Served, configure, paint, sketch_document, spin, wait_for
+from PyQt5.QtWidgets import QLabel
+from sketch_variants import actions, extension
+from sketch_variants.adapter import KritaHost
+from sketch_variants.controller import Controller
+from sketch_variants.settings import load, save
+from sketch_variants.values import JobRequest, Params
+
+from engine.server.jobs import CANCELLED, SUPERSEDED
+from engine.server.payload import JobRequest as ServerJobRequest
+
+LIVE_STEPS = 2  # the fixture's full jobs take 4
+
+
+def _names(document: fake_krita.Document) -> list[str]:
+    return [node.name() for node in document.rootNode().childNodes()]
+
+
+def _live_layers(document: fake_krita.Document) -> list[fake_krita.Node]:
+    return [node for node in document.rootNode().childNodes() if node.name().endswith(" - live")]
+
+
+def _pixels(node: fake_krita.Node) -> bytes:
+    return bytes(node.pixels)
+
+
+def _shows_picture(label: QLabel) -> bool:
+    pixmap = label.pixmap()
+    return pixmap is not None and not pixmap.isNull()
+
+
+def _live_controller(krita: fake_krita.Krita) -> Controller:
+    configure(krita, live_steps=LIVE_STEPS, new_seed="false", seed=77)
+    return Controller(KritaHost())
+
+
+def test_live_shows_each_change_in_one_layer_above_the_sketch_and_keep_adds_a_variant(
+    krita: fake_krita.Krita, controller: Controller, served: Served
+) -> None:
+    controller = _live_controller(krita)
+    document, sketch = sketch_document(krita, box=(8, 6, 10, 7))
+    actions.live(controller)
+    wait_for(lambda: bool(_live_layers(document)) and bool(controller.state.live_preview))
+    assert controller.state.live
+    assert _names(document) == ["eye sketch", "eye sketch - live"]
+    (live,) = _live_layers(document)
+    first = _pixels(live)
+    assert live.bounds().getRect() == (8, 6, 10, 7)
+    request = served.engine.requests[-1]
+    assert (request.count, request.steps, request.upscale, request.seed) == (
+        1,
+        LIVE_STEPS,
+        False,
+        77,
+    )
+
+    for stroke in ((20, 10, 5, 5), (2, 2, 3, 3)):
+        shown = _pixels(live)
+        paint(sketch, stroke, (0, 0, 0, 255))
+        wait_for(lambda: _pixels(live) != shown)  # noqa: B023 - waited on at once
+        assert _live_layers(document) == [live]  # updated in place, never another layer
+        _, _, width, height = sketch.bounds().getRect()
+        assert served.engine.requests[-1].sketch.shape[:2] == (height, width)  # the new sketch
+    assert _pixels(live) != first
+    assert {r.seed for r in served.engine.requests} == {77}  # the seed stays while live is on
+
+    actions.live_keep(controller)
+    wait_for(lambda: "eye sketch - variants" in _names(document) and not controller.state.busy)
+    kept = served.engine.requests[-1]
+    assert (kept.count, kept.steps, kept.upscale, kept.seed) == (1, 4, True, 77)
+    assert _names(document) == ["eye sketch", "eye sketch - variants", "eye sketch - live"]
+    group = document.rootNode().childNodes()[1]
+    assert [n.name() for n in group.childNodes()] == ["eye sketch - variant 1 (seed 77, r 5)"]
+    assert controller.state.live  # Keep leaves live on
+
+    actions.live(controller)
+    assert not controller.state.live and controller.state.message == "Live off."
+    assert _names(document) == ["eye sketch", "eye sketch - variants"]
+    paint(sketch, (30, 20, 2, 2), (0, 0, 0, 255))
+    count = len(served.engine.requests)
+    spin(300)
+    assert len(served.engine.requests) == count  # nothing is watched any more
+
+
+def test_the_newest_sketch_supersedes_waiting_live_requests_not_other_jobs(
+    krita: fake_krita.Krita, controller: Controller, served: Served
+) -> None:
+    controller = _live_controller(krita)
+    document, sketch = sketch_document(krita, box=(8, 6, 10, 7))
+    served.engine.release.clear()
+    controller.generate_active()  # an ordinary job holds the engine
+    wait_for(served.engine.started.is_set)
+    controller.set_live(True)
+    jobs = served.server.service.jobs
+    for number, stroke in enumerate(((20, 10, 5, 5), (2, 2, 3, 3)), start=2):
+        paint(sketch, stroke, (0, 0, 0, 255))
+        wait_for(lambda: len(jobs.jobs()) == 1 + number)  # noqa: B023 - waited on at once
+    first_live, second_live, newest = jobs.jobs()[1:]
+    for dropped in (first_live, second_live):
+        assert (dropped.state, dropped.error) == (CANCELLED, SUPERSEDED)
+    served.engine.release.set()
+    wait_for(lambda: bool(_live_layers(document)) and not controller.state.busy)
+    ordinary, live = served.engine.requests  # the dropped sketches never reached the engine
+    assert ordinary.count == 3 and "eye sketch - variants" in _names(document)
+    assert live.steps == LIVE_STEPS and live.sketch.shape[:2] == (13, 23)  # the newest sketch
+    assert newest.state == "done"
+
+
+def test_live_stays_with_its_document_when_another_becomes_active(
+    krita: fake_krita.Krita, controller: Controller, served: Served
+) -> None:
+    controller = _live_controller(krita)
+    document, sketch = sketch_document(krita)
+    controller.set_live(True)
+    wait_for(lambda: bool(_live_layers(document)))
+    other, _ = sketch_document(krita, "other sketch")  # the artist opens another document
+    (live,) = _live_layers(document)
+    shown = _pixels(live)
+    paint(sketch, (20, 10, 5, 5), (0, 0, 0, 255))
+    wait_for(lambda: _pixels(live) != shown)
+    assert _live_layers(other) == [] and krita.activeDocument() is other
+    controller.set_live(False)
+    assert _live_layers(document) == []
+
+
+def test_closing_the_document_stops_live_with_a_message(
+    krita: fake_krita.Krita, controller: Controller, served: Served
+) -> None:
+    controller = _live_controller(krita)
+    document, _ = sketch_document(krita)
+    other, _ = sketch_document(krita, "other sketch")
+    krita.active = document
+    served.engine.release.clear()
+    controller.set_live(True)
+    wait_for(served.engine.started.is_set)
+    document.close()  # while its live request runs
+    wait_for(lambda: not controller.state.live)
+    assert controller.state.message == (
+        "Live stopped: 'eye sketch' was closed or deleted. Turn Live on again to go on."
+    )
+    served.engine.release.set()
+    spin(300)
+    assert _live_layers(other) == [] and controller.state.live_preview == b""
+    controller.generate_active()  # the plugin goes on normally
+    wait_for(lambda: "other sketch - variants" in _names(other) and not controller.state.busy)
+
+
+def test_live_without_a_sketch_layer_says_what_to_do(
+    krita: fake_krita.Krita, controller: Controller
+) -> None:
+    document = fake_krita.Document(20, 20)
+    krita.add_document(document)
+    controller.set_live(True)
+    assert not controller.state.live
+    assert controller.state.message == "Select the layer with your sketch first."
+    actions.live_keep(controller)
+    assert controller.state.message == "Turn Live on first: Keep makes its current result a layer."
+
+
+def test_the_docker_turns_live_on_shows_its_preview_and_sends_the_upscale_toggle(
+    krita: fake_krita.Krita, controller: Controller, served: Served
+) -> None:
+    configure(krita, live_steps=LIVE_STEPS)
+    controller = extension.register()
+    docker = krita.factories[0].createDockWidget()  # keep it: the panel lives inside it
+    panel = docker.panel
+    assert panel.upscale.isChecked() and not panel.keep_button.isEnabled()
+    panel.upscale.setChecked(False)
+    assert krita.readSetting("sketch_variants", "upscale", "") == "false"
+    document, _ = sketch_document(krita)
+    panel.live.setChecked(True)
+    wait_for(lambda: _shows_picture(panel.live_preview))
+    assert panel.keep_button.isEnabled() and panel.live_seed_button.isEnabled()
+    seed = controller.live.seed
+    (live,) = _live_layers(document)
+    shown = _pixels(live)
+    panel.live_seed_button.click()
+    wait_for(lambda: _pixels(live) != shown)
+    assert controller.live.seed != seed and served.engine.requests[-1].seed == controller.live.seed
+    panel.keep_button.click()
+    wait_for(lambda: "eye sketch - variants" in _names(document) and not controller.state.busy)
+    kept = served.engine.requests[-1]
+    assert (kept.steps, kept.upscale, kept.seed) == (4, False, controller.live.seed)
+    panel.live.setChecked(False)
+    assert _live_layers(document) == [] and not _shows_picture(panel.live_preview)
+
+
+def test_a_live_request_is_one_the_server_takes_with_its_key_and_upscale() -> None:
+    body = json.loads(
+        JobRequest(b"PNG", "mask", 1, 4, 9, 8, upscale=False, live="k" * 32).to_json()
+    )
+    assert (body["upscale"], body["live"]) == (False, "k" * 32)
+    request = ServerJobRequest.model_validate(body)
+    assert request.live == "k" * 32 and request.parameters().upscale is False
+    assert "live" not in json.loads(JobRequest(b"PNG", "mask", 1, 4, 9, 8).to_json())
+
+
+def test_the_upscale_toggle_and_live_levels_are_kept_in_the_settings() -> None:
+    store: dict[str, str] = {}
+    save(load(lambda key, default: default), store.__setitem__)
+    assert (store["upscale"], store["live_steps"]) == ("true", "8")
+    store.update(upscale="false", live_steps="4")
+    assert load(lambda key, default: store.get(key, default)).params == Params(
+        upscale=False, live_steps=4
+    )
+    store.update(live_steps="0")  # out of range: the default
+    assert load(lambda key, default: store.get(key, default)).params.live_steps == 8
