@@ -29,18 +29,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="compute precision (default: the engine's)",
     )
     parser.add_argument("--count", type=int, default=8, help="variants per sketch")
+    parser.add_argument(
+        "--side",
+        type=int,
+        default=None,
+        help="draw the sketches on layers this many pixels wide, so variants go through both "
+        "stages (default: the model's size)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the model (and the baseline), run the experiments, and say where the report is."""
     if args.sketches < 2 or args.count < 2:
         raise EngineError("--sketches and --count must be at least 2 (retrieval and diversity)")
+    if args.side is not None and not 16 <= args.side <= 4096:
+        raise EngineError(f"--side must be between 16 and 4096 pixels, got {args.side}")
     from engine.measure.evaluate import run_evaluation
     from engine.pipeline import Engine
 
     engine = Engine.load(args.model, args.precision)
     baseline = Engine.load(args.baseline, args.precision) if args.baseline is not None else None
-    results = run_evaluation(engine, baseline, args.out, args.sketches, args.count)
+    results = run_evaluation(engine, baseline, args.out, args.sketches, args.count, side=args.side)
     for name, claim in results["claims"].items():
         print(f"{name}: {'holds' if claim['holds'] else 'does not hold'} ({claim['figures']})")
     print(f"recommended radius: {results['recommended_radius']}")

@@ -6,6 +6,9 @@ the same drawing drawn at that resolution. Images are (H, W, 3) float arrays in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 from PIL import Image
 
@@ -206,3 +209,25 @@ def zoom_picture(engine, side: int = LAYER_SIDE, index: int = 0, crop: int = 360
     gap = np.ones((crop, 8, 3), np.float32)
     row = np.concatenate([tiles[0], gap, tiles[1], gap, tiles[2]], axis=1)
     return Image.fromarray((np.clip(row, 0, 1) * 255).round().astype(np.uint8))
+
+
+ZOOM_PICTURE = "upscale_zoom.png"
+
+
+def measure_crispness(engine, out_dir: Path, report: Callable[[str], None] = print) -> dict:
+    """Both tables and the zoom picture (written to out_dir), for an engine with the stage."""
+    truth = truth_table(engine)
+    pipeline = pipeline_table(engine)
+    for row in truth:
+        report(
+            f"crispness {row['side']} px {row['method']:10s} PSNR {row['psnr_db']:.1f} dB  "
+            f"edge F1 {row['edge_f1']:.2f}  sharpness/truth {row['sharpness_vs_truth']:.2f}"
+        )
+    for row in pipeline:
+        report(
+            f"crispness {row['side']} px {row['method']:16s} sharpness/sketch "
+            f"{row['sharpness_vs_sketch']:.2f}  fine detail {row['fine_detail']:.3f} "
+            f"(drawing {row['truth_fine_detail']:.3f})"
+        )
+    zoom_picture(engine).save(Path(out_dir) / ZOOM_PICTURE)
+    return {"truth": truth, "pipeline": pipeline, "picture": ZOOM_PICTURE}

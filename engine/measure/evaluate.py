@@ -14,6 +14,7 @@ from engine.data.procedural import HELDOUT_SEED, TRAIN_SEED, make_eyes
 from engine.data.strokes import extract_strokes
 from engine.framing import crop_to_model, frame_sketch
 from engine.images import flatten_on_white
+from engine.measure.crispness import as_layer, held_out_eye, measure_crispness
 from engine.measure.metrics import (
     Strokes,
     chamfer,
@@ -82,18 +83,20 @@ def framed_sketch(sketch: np.ndarray, size: int) -> np.ndarray:
 
 
 def generate_condition(
-    engine, condition: Condition, sketches: np.ndarray, count: int
+    engine, condition: Condition, layers: list[np.ndarray], count: int
 ) -> np.ndarray:
-    """Variants of every sketch, within the sketch's frame and flattened on white.
+    """Variants of every sketch layer (RGBA), within the sketch's frame and flattened on white.
 
     Comparing within the frame keeps the frame's position and size (which follow the sketch's
-    box in every mode) from passing for fidelity. Returns (sketches, count, S, S, 3) in [0, 1].
+    box in every mode) from passing for fidelity. Variants made at a layer's resolution (both
+    stages) are shrunk to the model's size, where the figures are defined. Returns
+    (sketches, count, S, S, 3) in [0, 1].
     """
     outputs = []
     size = engine.size
-    for sketch in sketches:
+    for layer in layers:
         request = GenerateRequest(
-            sketch=_as_layer(sketch),
+            sketch=layer,
             mode=condition.mode,
             count=count,
             radius=condition.radius,
@@ -155,8 +158,14 @@ def run_evaluation(
     sketch_count: int = 12,
     count: int = 8,
     report: Callable[[str], None] = print,
+    side: int | None = None,
 ) -> dict:
-    """Run every condition, score it, and write report.md, results.json and the pictures."""
+    """Run every condition, score it, and write report.md, results.json and the pictures.
+
+    side: draw the held-out sketches on layers of this many pixels, so the variants go through
+    both stages as an artist's do (None: at the model's size). With an upsampling stage the
+    crispness tables and the 100 % zoom picture are measured too.
+    """
     from engine.measure.report import write_grid, write_markdown, write_sweep_plot
 
     out_dir = Path(out_dir)
@@ -165,6 +174,10 @@ def run_evaluation(
     held_drawings, held_sketches = make_eyes(sketch_count + 2 * KID_REFERENCE, HELDOUT_SEED, size)
     sketches_u8 = held_sketches[:sketch_count]
     sketches = np.stack([framed_sketch(sketch, size) for sketch in sketches_u8])
+    if side is None:
+        layers = [_as_layer(sketch) for sketch in sketches_u8]
+    else:
+        layers = [as_layer(held_out_eye(index, side)[1]) for index in range(sketch_count)]
     real = held_drawings.astype(np.float32) / 255.0
     reference = real[sketch_count + KID_REFERENCE :]
     floor_set = real[sketch_count : sketch_count + sketch_count * count]
@@ -178,6 +191,7 @@ def run_evaluation(
     reference_features = features(reference)
     results = {
         "sketches": sketch_count,
+        "layer_side": side or size,
         "variants_per_sketch": count,
         "chance_retrieval": 1 / sketch_count,
         "kid_floor_x1000": 1000 * kid(reference_features, features(floor_set)),
@@ -188,7 +202,7 @@ def run_evaluation(
     examples = {}
     for condition in conditions(baseline is not None):
         model = baseline if condition.baseline else engine
-        outputs = generate_condition(model, condition, sketches_u8, count)
+        outputs = generate_condition(model, condition, layers, count)
         figures = score(outputs, sketch_strokes, reference_features, training)
         results["rows"].append({**asdict(condition), **figures})
         if condition.label in GRID_ROWS or condition.baseline:
@@ -200,6 +214,8 @@ def run_evaluation(
         )
     results["claims"] = judge_claims(results)
     results["recommended_radius"] = recommend_radius(results)
+    if engine.upscaler is not None:
+        results["crispness"] = measure_crispness(engine, out_dir, report)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_markdown(results, out_dir / "report.md")
     write_grid(sketches[:GRID_SKETCHES], examples, out_dir / "grid.png")

@@ -76,3 +76,20 @@ def test_a_tiny_evaluation_writes_its_report(tiny_engine, tmp_path):
         assert (tmp_path / name).stat().st_size > 0
     assert json.loads((tmp_path / "results.json").read_text())["sketches"] == 2
     assert "| mask r=7 |" in (tmp_path / "report.md").read_text()
+
+
+def test_evaluation_at_a_layer_side_goes_through_both_stages(tiny_two_stage_dir, tmp_path):
+    from engine.pipeline import Engine
+
+    engine = Engine.load(tiny_two_stage_dir)
+    results = run_evaluation(
+        engine, None, tmp_path, sketch_count=2, count=2, report=lambda line: None, side=128
+    )
+    assert results["layer_side"] == 128 and len(results["claims"]) == 4
+    crispness = results["crispness"]
+    assert {row["side"] for row in crispness["truth"]} == {256, 512}
+    methods = {(row["side"], row["method"]) for row in crispness["pipeline"]}
+    assert (768, "two stages") in methods and (768, "blow-up of 64 px") in methods
+    report = (tmp_path / "report.md").read_text()
+    assert "| 512 | upsampler (from the true 64 px drawing) |" in report
+    assert (tmp_path / crispness["picture"]).stat().st_size > 0
