@@ -1,0 +1,77 @@
+"""Pinned numbers of the real pipeline with a tiny seeded model: numeric drift fails, not only
+broken properties (the way diffusers pins a slice of each pipeline's output).
+
+The tiny model is conftest's (seeded weights), loaded in float32: bfloat16, which the engine
+picks on CPUs that have it, rounds differently. Measured when recording: two runs in separate
+processes gave identical numbers, and scaling every prediction by 1 + 1e-4 noise moved no mean
+by 1e-6; but min_signal_rate + 0.001 moved the means by 2e-3 (mask) to 2e-2 (sdedit), sampling
+times scaled by 0.995 by 8e-3 to 3e-2, and an ink share of 0.785 instead of 0.78 moved the frame.
+Hence the tolerances below: far above float noise, far below such drift.
+
+To re-record deliberately (after a change meant to alter the output, e.g. to the schedule, the
+framing or the tiny model): run this test, check that the change explains the new numbers, and
+paste the `actual` summary its failure message prints over the PINNED entry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.pipeline import Engine
+from engine.request import GenerateRequest
+
+MEAN_TOLERANCE = 1e-4  # channel means in [0, 1]: float noise stays below 1e-6
+LEVEL_TOLERANCE = 1  # 8-bit levels of the pinned pixels: one rounding step
+ROW = 27  # the pinned row of each patch, across the ring's band and its hole
+
+PINNED = {
+    "mask": {
+        "frame": (20, 12, 56),
+        "means": [
+            [0.272075, 0.296001, 0.179891, 0.458653],
+            [0.277782, 0.299226, 0.177063, 0.45945],
+        ],
+        "alpha_row": [0, 255, 246, 234, 16, 0, 0, 0, 0, 0, 0, 255, 213, 142],
+    },
+    "sdedit": {
+        "frame": (20, 12, 56),
+        "means": [[0.412334, 0.401302, 0.287247, 0.798332]],
+        "alpha_row": [255, 255, 246, 234, 225, 202, 227, 198, 223, 250, 235, 222, 202, 129],
+    },
+}
+REQUESTS = {
+    "mask": {"mode": "mask", "radius": 3, "count": 2, "seed": 7, "steps": 16},
+    "sdedit": {"mode": "sdedit", "strength": 0.6, "count": 1, "seed": 3, "steps": 8},
+}
+
+
+@pytest.fixture(scope="module")
+def float32_engine(tiny_model_dir) -> Engine:
+    """The tiny seeded model in float32 (bfloat16, picked on CPUs with it, rounds differently)."""
+    return Engine.load(tiny_model_dir, precision="float32")
+
+
+def _summary(engine: Engine, sketch: np.ndarray, params: dict) -> dict:
+    """A few numbers of one generation: its frame, each variant's channel means, one row."""
+    variants = engine.generate(GenerateRequest(sketch=sketch, **params)).variants
+    first = variants[0]
+    return {
+        "frame": (first.left, first.top, first.patch.shape[0]),
+        "means": [(v.patch / 255.0).mean(axis=(0, 1)).round(6).tolist() for v in variants],
+        "alpha_row": first.patch[ROW, ::4, 3].tolist(),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_the_tiny_model_gives_the_pinned_numbers(float32_engine, circle_sketch, name):
+    actual = _summary(float32_engine, circle_sketch, REQUESTS[name])
+    pinned = PINNED[name]
+    message = f"re-record (see the module docstring): actual = {actual!r}"
+    assert actual["frame"] == pinned["frame"], message
+    np.testing.assert_allclose(
+        actual["means"], pinned["means"], atol=MEAN_TOLERANCE, err_msg=message
+    )
+    np.testing.assert_allclose(
+        actual["alpha_row"], pinned["alpha_row"], atol=LEVEL_TOLERANCE, err_msg=message
+    )
