@@ -128,7 +128,7 @@ def run_bench(engines: dict, repeats: int, report: Callable[[str], None] = print
         f"matmul peak: fp32 {peak_fp32:.1f} GFLOP/s, bf16 {peak_bf16:.1f} GFLOP/s; "
         f"achieved/peak({precision}) = {achieved / peak:.2f}"
     )
-    from engine.server.bench import bench_server
+    from engine.measure.server_bench import bench_layers, bench_server
 
     served = bench_server(engine, request, repeats)
     figures["server"] = served
@@ -137,6 +137,13 @@ def run_bench(engines: dict, repeats: int, report: Callable[[str], None] = print
         f"-> overhead {100 * served['overhead_fraction']:.1f}%; "
         f"idle server RSS {served['idle_rss_mb']:.0f} MB"
     )
+    figures["layers"] = bench_layers(engine, example_request, repeats)
+    for row in figures["layers"]:
+        stage = "two stages" if row["upscale"] else "64 px blow-up"
+        report(
+            f"{row['side']} px sketch, 8 variants, {stage:13s}: through the socket "
+            f"{row['server_seconds']:.3f} s, engine alone {row['bare_seconds']:.3f} s"
+        )
     figures["training_images_per_s"] = training_images_per_second(engine)
     report(f"training: {figures['training_images_per_s']:.1f} images/s")
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import secrets
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 from engine.images import encode_png
@@ -44,6 +46,7 @@ def bench_server(engine: GenerateEngine, request: GenerateRequest, repeats: int)
         "strength": request.strength,
         "seed": request.seed,
         "steps": request.steps,
+        "upscale": request.upscale,
     }
     token = secrets.token_urlsafe(16)
     served = []
@@ -74,3 +77,20 @@ def bench_server(engine: GenerateEngine, request: GenerateRequest, repeats: int)
         "overhead_fraction": max(0.0, (server_s - bare_s) / server_s) if server_s else 0.0,
         "idle_rss_mb": idle_rss,
     }
+
+
+LAYER_SIDES = (256, 768)  # a small sketch, and an eye as artists draw it on a real canvas
+
+
+def bench_layers(
+    engine, make_request: Callable[[int], GenerateRequest], repeats: int
+) -> list[dict[str, Any]]:
+    """8 variants of sketches at LAYER_SIDES, with and without the upsampling stage, both bare
+    and through the socket (the stage's cost is resizing less and sending larger PNGs)."""
+    rows = []
+    for side in LAYER_SIDES:
+        for upscale in (False, True):
+            request = dataclasses.replace(make_request(side), upscale=upscale)
+            figures = bench_server(engine, request, repeats)
+            rows.append({"side": side, "upscale": upscale, **figures})
+    return rows

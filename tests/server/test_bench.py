@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from engine.measure.server_bench import bench_layers, bench_server, resident_memory_mb
 from engine.request import GenerateRequest
-from engine.server.bench import bench_server, resident_memory_mb
 from tests.fakes.fake_engine import FakeEngine, sketch
 
 
@@ -27,3 +27,20 @@ def test_bench_server_reports_times_overhead_and_memory():
 
 def test_resident_memory_is_positive():
     assert resident_memory_mb() > 0
+
+
+def test_bench_layers_times_both_sides_with_and_without_the_stage():
+    engine = FakeEngine()
+    rows = bench_layers(
+        engine, lambda side: GenerateRequest(sketch=sketch(2, side, side), count=8), repeats=1
+    )
+    assert [(row["side"], row["upscale"]) for row in rows] == [
+        (256, False),
+        (256, True),
+        (768, False),
+        (768, True),
+    ]
+    # The server ran what the bench asked for: the layer's size and the stage switch.
+    served = [(r.sketch.shape[0], r.upscale) for r in engine.requests]
+    assert (768, True) in served and (768, False) in served
+    assert all(row["server_seconds"] > 0 for row in rows)
