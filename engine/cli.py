@@ -22,6 +22,7 @@ COMMANDS = {
     "train": "engine.commands.train",
     "evaluate": "engine.commands.evaluate",
     "bench": "engine.commands.bench",
+    "measure-teaching": "engine.commands.measure_teaching",
     "serve": "engine.server.command",
 }
 
