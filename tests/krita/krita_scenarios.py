@@ -33,16 +33,21 @@ def draw_ring(document: Any, name: str, cx: int, cy: int, radius: int) -> Any:
     """A paint layer with a dark 3 px ring, written as BGRA pixels."""
     node = document.createNode(name, "paintlayer")
     document.rootNode().addChildNode(node, None)
+    add_ring(node, cx, cy, radius)
+    return node
+
+
+def add_ring(node: Any, cx: int, cy: int, radius: int) -> None:
+    """A dark 3 px ring drawn over what a layer holds, through the pixel API (no undo step)."""
     size = 2 * radius + 8
     left, top = cx - size // 2, cy - size // 2
-    pixels = bytearray(size * size * 4)
+    pixels = bytearray(node.pixelData(left, top, size, size))
     for y in range(size):
         for x in range(size):
             distance = ((x - size / 2) ** 2 + (y - size / 2) ** 2) ** 0.5
             if abs(distance - radius) < 1.5:
                 pixels[(y * size + x) * 4 : (y * size + x) * 4 + 4] = bytes([30, 20, 10, 255])
     node.setPixelData(bytes(pixels), left, top, size, size)
-    return node
 
 
 def digest(node: Any) -> str:
@@ -218,11 +223,66 @@ def scenario_channel_order(_controller: Controller) -> dict:
     }
 
 
+def scenario_live(controller: Controller) -> dict:
+    """Live through the actions: one live layer above the sketch follows two changes; Keep; off."""
+    # The actions drive the plugin's own controller: give it the engine the scenarios use.
+    live = sketch_variants.CONTROLLER
+    live.update_settings(controller.settings)
+    document, _ = new_document("live")
+    sketch = draw_ring(document, "live sketch", 200, 150, 40)
+    document.setActiveNode(sketch)
+    wait(lambda: getattr(document.activeNode(), "name", str)() == "live sketch", 5)
+    app = Krita.instance()
+
+    def live_layers() -> list:
+        return [n for n in document.rootNode().childNodes() if n.name() == "live sketch - live"]
+
+    app.action("sketch_variants_live").trigger()
+    wait(lambda: bool(live_layers()) and bool(live.state.live_preview), JOB_TIMEOUT)
+    facts: dict[str, Any] = {"on": live.state.live, "changes": []}
+    shown = digest(live_layers()[0]) if live_layers() else ""
+    for cx, cy, radius in ((150, 120, 15), (250, 180, 20)):  # two more rings on the sketch
+        add_ring(sketch, cx, cy, radius)
+        wait(lambda: bool(live_layers()) and digest(live_layers()[0]) != shown, JOB_TIMEOUT)  # noqa: B023
+        now = digest(live_layers()[0]) if live_layers() else ""
+        facts["changes"].append(
+            {
+                "stack": [n.name() for n in document.rootNode().childNodes()],
+                "live_changed": now != shown,
+                "opaque": sum(
+                    1 for a in bytes(live_layers()[0].pixelData(0, 0, 400, 300))[3::4] if a
+                )
+                if live_layers()
+                else 0,
+            }
+        )
+        shown = now
+    sketch_digest = digest(sketch)
+    # Updates write pixels only: the newest undo step is still the live layer's creation.
+    app.action("edit_undo").trigger()
+    wait(lambda: not live_layers(), 10)
+    facts["stack_after_undo"] = [n.name() for n in document.rootNode().childNodes()]
+    add_ring(sketch, 200, 150, 10)  # the next change puts a live layer back
+    sketch_digest = digest(sketch)
+    wait(lambda: bool(live_layers()), JOB_TIMEOUT)
+    facts["stack_after_next_change"] = [n.name() for n in document.rootNode().childNodes()]
+    app.action("sketch_variants_live_keep").trigger()
+    wait(lambda: not live.state.busy, JOB_TIMEOUT)
+    facts["after_keep"] = describe(document, sketch)
+    facts["still_on"] = live.state.live
+    app.action("sketch_variants_live").trigger()
+    facts["after_off"] = [n.name() for n in document.rootNode().childNodes()]
+    facts["off"] = not live.state.live
+    facts["sketch_unchanged"] = digest(sketch) == sketch_digest
+    return facts
+
+
 SCENARIOS = {
     "channel_order": scenario_channel_order,
     "generate": scenario_generate,
     "fill_selected": scenario_fill_selected,
     "refusals": scenario_refusals,
+    "live": scenario_live,
     "engine_down": scenario_engine_down,  # last: it changes the controller's settings
 }
 

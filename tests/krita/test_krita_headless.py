@@ -13,7 +13,7 @@ from krita_harness import HERE as PACKAGING
 from krita_harness import KritaHome, run_krita
 from krita_system import HERE
 
-SCENARIOS = "channel_order,generate,fill_selected,refusals,engine_down"
+SCENARIOS = "channel_order,generate,fill_selected,refusals,live,engine_down"
 COUNT = 2  # variants per sketch: enough to check numbering, cheap on a CPU
 
 
@@ -99,6 +99,27 @@ def test_groups_empty_layers_and_16_bit_images_get_messages(facts: dict) -> None
     assert empty == "'empty layer' has nothing drawn: draw a sketch on it first."
     assert "RGBA U16" in deep and "Image > Convert Image Color Space" in deep
     assert "inside the selection" in outside
+
+
+def test_live_follows_the_sketch_in_one_layer_keep_adds_a_variant_and_off_removes_it(
+    facts: dict,
+) -> None:
+    live = facts["live"]
+    assert live["on"]
+    stack = ["Background", "live sketch", "live sketch - live"]
+    for change in live["changes"]:  # after each of two changes of the sketch's pixels
+        assert change["stack"] == stack  # one live layer, directly above the sketch
+        assert change["live_changed"] and change["opaque"] > 0
+    # The live updates added no undo step: one undo removes the live layer, not an update.
+    assert live["stack_after_undo"] == ["Background", "live sketch"]
+    assert live["stack_after_next_change"] == stack
+    kept = live["after_keep"]
+    assert kept["stack"] == [*stack[:2], "live sketch - variants", "live sketch - live"]
+    assert kept["variants"][0]["name"].startswith("live sketch - variant 1 (seed ")
+    assert kept["variants"][0]["opaque_pixels_over_source"] > 0
+    assert live["still_on"] and live["off"]
+    assert live["after_off"] == ["Background", "live sketch", "live sketch - variants"]
+    assert live["sketch_unchanged"]
 
 
 def test_engine_down_tells_the_artist_what_to_do(facts: dict) -> None:
