@@ -93,7 +93,7 @@ def add_training_routes(app: FastAPI, service: EngineService, changes: ChangeSig
         responses={409: {"model": ErrorAnswer, "description": "the name is taken"}},
     )
     def submit_training(body: TrainingRequest, response: Response) -> dict[str, Any]:
-        drawings = decode_drawings(body.drawings)
+        drawings = decode_drawings(body.drawings, trainings.min_drawings)
         return _queued(
             response, lambda: trainings.submit(body.name, body.source, body.steps, drawings)
         )

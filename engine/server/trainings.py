@@ -120,9 +120,9 @@ TrainFunction = Callable[[TrainingTask, Callable[[TrainingProgress, Any], None]]
 PreviewFunction = Callable[[Any, Path], list[bytes]]
 
 
-def decode_drawings(drawings: list[str]) -> list[bytes]:
+def decode_drawings(drawings: list[str], low: int = DRAWINGS_RANGE[0]) -> list[bytes]:
     """The drawings as checked PNG bytes; EngineError naming the first bad one, before training."""
-    low, high = DRAWINGS_RANGE
+    high = DRAWINGS_RANGE[1]
     if len(drawings) < low:
         raise EngineError(
             f"{len(drawings)} drawings are too few: send at least {low} finished drawings"
@@ -169,6 +169,7 @@ class TrainingQueue:
         self._preview = preview
         self._history = history
         self._preview_seconds = preview_seconds
+        self.min_drawings = DRAWINGS_RANGE[0]  # fewer teach nothing (tests lower it)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._generation_changed = threading.Event()

@@ -122,8 +122,25 @@ class KritaHost:
         """Persist one setting in kritarc's [sketch_variants] section."""
         Krita.instance().writeSetting(GROUP, key, value)
 
+    def document_sketches(self) -> Found:
+        """The pixels of every paint layer of the active document (drawings to train on)."""
+        document = self._document()
+        if document is None:
+            return [], ["Open the document with your drawings first."]
+        return _collect(document, _paint_layers(document.rootNode()))
+
     def _document(self) -> Any:
         return Krita.instance().activeDocument()
+
+
+def _paint_layers(node: Any) -> list[Any]:
+    """Every paint layer under `node`, inside groups too, bottom to top."""
+    layers = []
+    for child in node.childNodes():
+        if child.type() == "paintlayer":
+            layers.append(child)
+        layers.extend(_paint_layers(child))
+    return layers
 
 
 def _collect(document: Any, nodes: list[Any]) -> Found:

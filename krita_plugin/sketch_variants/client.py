@@ -187,9 +187,33 @@ class EngineClient(QObject):
             self._network.get(self._request(f"/v1/jobs/{job_id}/result")), parse, on_error
         )
 
-    def cancel(self, job_id: str) -> None:
-        """DELETE /v1/jobs/{id}; fire and forget, since the event stream reports the outcome."""
-        reply = self._network.deleteResource(self._request(f"/v1/jobs/{job_id}"))
+    def get_json(
+        self, path: str, on_ok: Callable[[dict[str, Any]], None], on_error: OnError
+    ) -> None:
+        """GET a JSON object (e.g. /v1/models)."""
+        self._on_json(self._network.get(self._request(path)), on_ok, on_error)
+
+    def post_json(
+        self, path: str, body: bytes, on_ok: Callable[[dict[str, Any]], None], on_error: OnError
+    ) -> None:
+        """POST a JSON body (e.g. /v1/trainings) and take the JSON answer."""
+        request = self._request(path)
+        request.setHeader(QNetworkRequest.ContentTypeHeader, "application/json")
+        self._on_json(self._network.post(request, body), on_ok, on_error)
+
+    def open_stream(self, path: str) -> QNetworkReply:
+        """GET an event stream (no transfer timeout); the caller reads and closes the reply."""
+        request = self._request(path, timeout=False)
+        request.setRawHeader(b"Accept", b"text/event-stream")
+        reply = self._network.get(request)
+        self._in_flight.add(reply)
+        reply.finished.connect(lambda: self._in_flight.discard(reply))
+        return reply
+
+    def cancel(self, job_id: str, kind: str = "jobs") -> None:
+        """DELETE /v1/jobs/{id} (or /v1/trainings/{id}); fire and forget, since the event stream
+        reports the outcome."""
+        reply = self._network.deleteResource(self._request(f"/v1/{kind}/{job_id}"))
         self._in_flight.add(reply)
 
         def finished() -> None:

@@ -16,6 +16,7 @@ from .engine_process import EngineProcess
 from .host import Host
 from .job_runner import JobRunner, Outcome
 from .live import LiveMode
+from .training_runner import TrainingRunner
 from .values import SEED_MAX, EngineState, Job, Params, Sketch, Target, UiState
 from .worker import Worker
 
@@ -45,6 +46,7 @@ class Controller(QObject):
         self.live = LiveMode(
             self.client, self.worker, host, params, self._live_ready, self._update, self._lose
         )
+        self.training = TrainingRunner(self.client, self.worker, host)
         self._queue: list[Job] = []
         self._random = random.Random()
 

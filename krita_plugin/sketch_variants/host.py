@@ -18,6 +18,10 @@ class Host(Protocol):
         """The sketches of every selected layer, and a problem message per unusable layer."""
         ...
 
+    def document_sketches(self) -> tuple[list[tuple[Target, Sketch]], list[str]]:
+        """The pixels of every paint layer of the active document (drawings to train on)."""
+        ...
+
     def insert_variants(
         self, target: Target, sketch: Sketch, variants: list[tuple[int, bytes]], radius: int
     ) -> bool:

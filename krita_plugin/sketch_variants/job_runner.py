@@ -215,6 +215,7 @@ def build_request(job: Job) -> JobRequest:
         strength=params.strength if params.mode == "sdedit" else None,
         upscale=params.upscale,
         live=job.live,
+        model=params.model,
     )
 
 

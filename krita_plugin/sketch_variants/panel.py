@@ -20,7 +20,9 @@ from PyQt5.QtWidgets import (
 )
 
 from .controller import Controller
+from .model_picker import ModelPicker
 from .settings_dialog import SettingsDialog
+from .training_dialog import TrainingDialog
 from .values import COUNT_RANGE, MODES, RADIUS_RANGE, SEED_MAX, EngineState, Params
 
 THUMBNAIL_SIZE = 72
@@ -114,6 +116,14 @@ class Panel(QWidget):
         self.live_preview = QLabel()
         self.live_preview.setToolTip("The newest live variant")
 
+        self.model = ModelPicker(controller.client, params.model)
+        self.train_button = QPushButton("Train on my drawings…")
+        self.train_button.setToolTip("Teach the engine your finished drawings: a model of your own")
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(self.train_button)
+        form.insertRow(0, "Model", model_row)
+
         layout = QVBoxLayout(self)
         layout.addLayout(status_row)
         layout.addLayout(form)
@@ -136,12 +146,17 @@ class Panel(QWidget):
         self.mode.currentTextChanged.connect(self._params_changed)
         self.new_seed.toggled.connect(self._params_changed)
         self.upscale.toggled.connect(self._params_changed)
+        self.model.currentIndexChanged.connect(self._params_changed)
+        self.train_button.clicked.connect(self.open_training)
+        controller.training.on_model = lambda _name: self.model.refresh()
+        self.model.on_error = self.message.setText
         self.live.toggled.connect(controller.set_live)
         self.live_seed_button.clicked.connect(controller.new_live_seed)
         self.keep_button.clicked.connect(controller.keep_live)
         controller.changed.connect(self.refresh)
         self._shown_thumbnails: tuple[bytes, ...] = ()
         self._shown_preview = b""
+        self._training_dialog: TrainingDialog | None = None
         self.refresh()
 
     def params(self) -> Params:
@@ -156,11 +171,15 @@ class Panel(QWidget):
             steps=self.controller.settings.params.steps,
             upscale=self.upscale.isChecked(),
             live_steps=self.controller.settings.params.live_steps,
+            model=self.model.current(),
         )
 
     def refresh(self) -> None:
         """Show the controller's current state."""
         state = self.controller.state
+        if state.status is EngineState.CONNECTED and not self.model.loaded:
+            self.model.loaded = True  # one request; refresh() fills the list when it answers
+            self.model.refresh()
         text = _STATUS_TEXT[state.status]
         self.status.setText(f"{text}: {state.reason}" if state.reason else text)
         self.start_button.setEnabled(
@@ -191,6 +210,13 @@ class Panel(QWidget):
         dialog.accepted.connect(lambda: self.controller.update_settings(dialog.result_settings()))
         dialog.open()  # window-modal without a nested event loop
         return dialog
+
+    def open_training(self) -> TrainingDialog:
+        """Open the "Train on my drawings" dialog (not modal: Krita stays usable)."""
+        if self._training_dialog is None:
+            self._training_dialog = TrainingDialog(self.controller.training, self)
+        self._training_dialog.show()
+        return self._training_dialog
 
     def _params_changed(self) -> None:
         self.controller.set_params(self.params())

@@ -52,6 +52,7 @@ def load(read: Reader) -> Settings:
         steps=_int(read("steps", ""), p.steps, STEPS_RANGE),
         upscale=_bool(read("upscale", ""), p.upscale),
         live_steps=_int(read("live_steps", ""), p.live_steps, STEPS_RANGE),
+        model=read("model", "").strip()[:64],
     )
     return Settings(
         params=params,

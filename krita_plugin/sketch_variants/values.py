@@ -70,6 +70,7 @@ class Params:
     # The upsampling stage: crisp at the layer's resolution, slower; off = the plain blow-up.
     upscale: bool = True
     live_steps: int = 8  # denoising steps of live previews (fewer = sooner; Keep uses `steps`)
+    model: str = ""  # the model picked in the docker; "" = the engine's selected one (shipped)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class JobRequest:
     strength: float | None = None  # None = the mode's default on the engine
     upscale: bool = True  # the engine's upsampling stage, or the plain blow-up (live previews)
     live: str = ""  # the client's live key: the engine drops this key's older jobs; "" = none
+    model: str = ""  # the model to draw with (a name from the engine); "" = the engine's selected
 
     def to_json(self) -> bytes:
         """The request body as UTF-8 JSON."""
@@ -101,6 +103,8 @@ class JobRequest:
             body["strength"] = self.strength
         if self.live:
             body["live"] = self.live
+        if self.model:
+            body["model"] = self.model
         return json.dumps(body).encode("utf-8")
 
 
