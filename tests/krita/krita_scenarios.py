@@ -277,7 +277,45 @@ def scenario_live(controller: Controller) -> dict:
     return facts
 
 
+def scenario_train(controller: Controller) -> dict:
+    """Select two layers, start a quick training from the docker's dialog, see the new model."""
+    from sketch_variants import training_runner
+    from sketch_variants.panel import Panel
+
+    training_runner.LENGTHS["quick"] = 3  # steps: the tiny test model, not a 5-minute training
+    document, window = new_document("train")
+    draw_ring(document, "drawing one", 100, 150, 30)
+    second = draw_ring(document, "drawing two", 280, 150, 40)
+    document.setActiveNode(second)
+    wait(lambda: False, 1)  # let the Layers docker catch up with the new layers
+    select_in_layers_docker(window, {"drawing one", "drawing two"})
+    wait(lambda: len(window.activeView().selectedNodes()) == 2, 5)
+    controller.check_engine()
+    panel = Panel(controller)
+    wait(lambda: panel.model.loaded and panel.model.count() >= 1, 60)
+    wait(lambda: panel.model.itemData(0) == "default", 30)
+    before = panel.model.names()
+    dialog = panel.open_training()
+    dialog.source.setCurrentText("selected layers")
+    dialog.name.setText("krita test")
+    seen = []
+    controller.training.changed.connect(lambda: seen.append(controller.training.state.step))
+    dialog.start_button.click()
+    wait(lambda: controller.training.state.running, 10)
+    wait(lambda: not controller.training.state.running, JOB_TIMEOUT)
+    wait(lambda: "krita test" in panel.model.names(), 30)
+    return {
+        "selected": [n.name() for n in window.activeView().selectedNodes()],
+        "message": controller.training.state.message,
+        "progress_seen": any(step > 0 for step in seen),
+        "total": controller.training.state.total,
+        "picker_before": before,
+        "picker_after": panel.model.names(),
+    }
+
+
 SCENARIOS = {
+    "train": scenario_train,
     "channel_order": scenario_channel_order,
     "generate": scenario_generate,
     "fill_selected": scenario_fill_selected,
