@@ -1,0 +1,173 @@
+"""Run INSIDE real Krita by tests/krita/bench_live.py (kritarunner -s live_bench_scenario -f main):
+live mode on a 4000 x 3000 document with a 600 px sketch; its timings and pictures go to $SV_OUT."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import sys
+import time
+import traceback
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from krita import Krita
+from PyQt5.QtGui import QImage
+
+sys.path.insert(0, os.environ["SV_PYKRITA"])
+
+import sketch_variants  # noqa: E402  (the installed plugin, registered as at startup)
+from krita_harness import wait  # noqa: E402  (packaging/ is on PYTHONPATH)
+from sketch_variants.pixels import swap_red_blue  # noqa: E402
+from sketch_variants.settings import load  # noqa: E402
+
+WIDTH, HEIGHT, SIDE = 4000, 3000, 600  # the document and the sketch's box
+LEFT, TOP = 1700, 1200
+LEVELS = tuple(int(n) for n in os.environ.get("SV_LEVELS", "16,8,4").split(","))
+REPEATS = int(os.environ.get("SV_REPEATS", "5"))
+CHECKS = 300  # change checks timed while nothing changes
+TIMEOUT = 300.0
+INK = bytes([30, 20, 10, 255])
+
+
+def stroke(pixels: bytearray, cx: float, cy: float, rx: float, ry: float, width: float) -> None:
+    """An elliptical line of `width` px drawn into a SIDE x SIDE BGRA buffer."""
+    for y in range(max(0, int(cy - ry - width)), min(SIDE, int(cy + ry + width) + 1)):
+        for x in range(max(0, int(cx - rx - width)), min(SIDE, int(cx + rx + width) + 1)):
+            distance = math.hypot((x - cx) / rx, (y - cy) / ry)
+            if abs(distance - 1.0) * min(rx, ry) < width / 2:
+                pixels[(y * SIDE + x) * 4 : (y * SIDE + x) * 4 + 4] = INK
+
+
+def eye_sketch() -> bytearray:
+    """A 600 px eye: the outline, the iris and the pupil."""
+    pixels = bytearray(SIDE * SIDE * 4)
+    stroke(pixels, 300, 300, 290, 200, 5)
+    stroke(pixels, 300, 300, 120, 120, 4)
+    stroke(pixels, 300, 300, 40, 40, 4)
+    return pixels
+
+
+def median_ms(samples: list[float]) -> float:
+    """The median of seconds, in milliseconds."""
+    return statistics.median(samples) * 1000
+
+
+def main(*_args: object) -> None:
+    """Run the benchmark; a failure's traceback goes to $SV_OUT/error.txt for the launcher."""
+    out = Path(os.environ["SV_OUT"])
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        measure(out)
+    except Exception:  # kritarunner would swallow it: hand it to the launcher
+        (out / "error.txt").write_text(traceback.format_exc())
+
+
+def measure(out: Path) -> None:
+    """Time change checks and stroke-to-live-layer latency per level count; save pictures."""
+    app = Krita.instance()
+    controller = sketch_variants.CONTROLLER
+    values = {"server_url": os.environ["SV_SERVER_URL"], "token": os.environ["SV_TOKEN"]}
+    settings = load(lambda key, default: values.get(key, default))
+    controller.update_settings(replace(settings, params=replace(settings.params, new_seed=False)))
+    document = app.createDocument(WIDTH, HEIGHT, "live bench", "RGBA", "U8", "", 72.0)
+    window = app.activeWindow() or app.openWindow()
+    window.qwindow().show()
+    window.addView(document)
+    sketch = document.createNode("eye sketch", "paintlayer")
+    document.rootNode().addChildNode(sketch, None)
+    pixels = eye_sketch()
+    sketch.setPixelData(bytes(pixels), LEFT, TOP, SIDE, SIDE)
+    document.setActiveNode(sketch)
+    wait(lambda: getattr(document.activeNode(), "name", str)() == "eye sketch", 5)
+    Image(pixels).save(out / "sketch.png")
+
+    shown: list[float] = []  # when each live result reached the canvas
+    controller.changed.connect(lambda: shown.append(time.perf_counter()))
+    last_preview = [b""]
+
+    def next_preview() -> bool:
+        """Wait for a live result other than the last one seen."""
+        if not wait(lambda: controller.state.live_preview not in (b"", last_preview[0]), TIMEOUT):
+            return False
+        last_preview[0] = controller.state.live_preview
+        return True
+
+    results: dict[str, Any] = {"levels": {}}
+    controller.set_live(True)
+    next_preview()
+    live = controller.live
+    checks = []
+    for _ in range(CHECKS):
+        started = time.perf_counter()
+        live.check()
+        checks.append(time.perf_counter() - started)
+    results["check_ms"] = {"median": median_ms(checks), "max": max(checks) * 1000}
+    target = live.target
+    started = time.perf_counter()
+    box = controller.host.read_layer(target).box
+    results["read_layer_ms"] = (time.perf_counter() - started) * 1000
+    results["sketch_box"] = [box.width, box.height]
+    started = time.perf_counter()
+    bytes(sketch.pixelData(0, 0, WIDTH, HEIGHT))
+    results["whole_canvas_read_ms"] = (time.perf_counter() - started) * 1000
+
+    spot = 0
+    for levels in LEVELS:
+        controller.set_params(replace(controller.settings.params, live_steps=levels))
+        latencies = []
+        for repeat in range(REPEATS + 1):  # the first warms the engine up for this level count
+            spot += 1
+            cx, cy = 300 + 180 * math.cos(spot), 300 + 90 * math.sin(spot)
+            stroke(pixels, cx, cy, 12, 12, 3)
+            shown.clear()
+            ended = time.perf_counter()  # the stroke ends: its pixels are in the layer
+            sketch.setPixelData(bytes(pixels), LEFT, TOP, SIDE, SIDE)
+            if not next_preview():
+                raise RuntimeError(f"no live result at {levels} levels: {controller.state}")
+            if repeat:
+                latencies.append(shown[-1] - ended)
+        # The main thread's share of showing a result: the same pixels written again.
+        layer = next(n for n in document.rootNode().childNodes() if n.name().endswith(" - live"))
+        now = controller.host.read_layer(target)
+        box = now.box
+        data = bytes(layer.pixelData(box.x, box.y, box.width, box.height))
+        started = time.perf_counter()
+        controller.host.show_live(target, now, data, layer.uniqueId().toString())
+        show_ms = (time.perf_counter() - started) * 1000
+        Image(bytearray(layer.pixelData(LEFT, TOP, SIDE, SIDE))).save(out / f"live_{levels}.png")
+        results["levels"][str(levels)] = {
+            "median_ms": median_ms(latencies),
+            "all_ms": [round(t * 1000) for t in latencies],
+        }
+        results["levels"][str(levels)]["show_live_ms"] = show_ms
+    before = {n.uniqueId().toString() for n in document.rootNode().childNodes()}
+    started = time.perf_counter()
+    controller.keep_live()
+    wait(lambda: not controller.state.busy, TIMEOUT)
+    results["keep_s"] = time.perf_counter() - started
+    for node in document.rootNode().childNodes():
+        if node.uniqueId().toString() not in before and node.type() == "grouplayer":
+            kept = node.childNodes()[0]
+            Image(bytearray(kept.pixelData(LEFT, TOP, SIDE, SIDE))).save(out / "keep.png")
+            results["keep_name"] = kept.name()
+    results["seed"] = live.seed
+    controller.set_live(False)
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    for doc in app.documents():
+        doc.setModified(False)
+    controller.shutdown()
+
+
+class Image:
+    """A SIDE x SIDE BGRA buffer saved as PNG through Qt."""
+
+    def __init__(self, bgra: bytearray) -> None:
+        self.rgba = swap_red_blue(bytes(bgra))
+
+    def save(self, path: Path) -> None:
+        """Write the PNG."""
+        QImage(self.rgba, SIDE, SIDE, SIDE * 4, QImage.Format_RGBA8888).save(str(path), "PNG")
