@@ -23,6 +23,7 @@ COMMANDS = {
     "evaluate": "engine.commands.evaluate",
     "bench": "engine.commands.bench",
     "measure-teaching": "engine.commands.measure_teaching",
+    "bench-training": "engine.commands.bench_training",
     "serve": "engine.server.command",
 }
 

@@ -250,3 +250,15 @@ def test_drawings_of_any_size_with_transparency_are_accepted(serve, store):
     assert answer.status == 202
     final = _events(served, answer.json()["id"])[-1][1]
     assert final["state"] == "done", final
+
+
+def test_the_training_benchmark_times_a_job_idle_and_during_a_training(tiny_engine, tiny_model_dir):
+    from engine.request import GenerateRequest
+    from engine.server.training_bench import bench_generation_during_training
+
+    request = GenerateRequest(sketch=sketch(4, 40, 40), count=2, steps=3, seed=0)
+    figures = bench_generation_during_training(
+        tiny_engine, tiny_model_dir, request, _drawings(8), repeats=1
+    )
+    assert figures["idle_seconds"] > 0 and figures["during_training_seconds"] > 0
+    assert figures["training_step_seconds"] > 0
