@@ -10,6 +10,7 @@ from PIL import Image
 from engine.diffusion.masks import INK_THRESHOLD, SHRUNK_INK_THRESHOLD, ink_of
 from engine.errors import EngineError
 from engine.images import flatten_on_white
+from engine.request import MAX_PATCH_SIDE
 
 # The model was trained on drawings whose ink spans about 45-90% of the frame: frame a sketch
 # so its ink box spans this share of the model's image.
@@ -97,25 +98,37 @@ def model_ink(image: np.ndarray) -> np.ndarray:
 
 
 def to_rgba_patch(rgb: np.ndarray, region: np.ndarray, frame: Frame) -> np.ndarray:
-    """A result back at the frame's size, white made transparent: (side, side, 4) uint8.
+    """A result at the frame's size (at most MAX_PATCH_SIDE), white made transparent: uint8 RGBA.
 
     rgb: (R, R, 3) float in [0, 1] at any resolution (the model's, or the upsampler's);
     region: (S, S) float at the model's resolution, 1 where the model drew.
+    Resizes in uint8 and converts in bands of rows, so a large frame costs its uint8 images
+    (7 bytes a pixel), never float copies of the whole frame.
     """
-    side = frame.side
+    side = min(frame.side, MAX_PATCH_SIDE)
     rgb_up = Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8), "RGB")
     if rgb_up.size != (side, side):
         shrinking = rgb_up.size[0] > side
         rgb_up = rgb_up.resize(
             (side, side), Image.Resampling.LANCZOS if shrinking else Image.Resampling.BICUBIC
         )
-    rgb_up = np.asarray(rgb_up, np.float32) / 255
+    rgb_up = np.asarray(rgb_up)
     region_up = Image.fromarray((np.clip(region, 0, 1) * 255).astype(np.uint8), "L")
-    region_up = np.asarray(region_up.resize((side, side), Image.Resampling.BILINEAR)) / 255.0
-    # Colour to alpha against white: the most opaque colour that over white gives the pixel.
-    alpha = 1.0 - rgb_up.min(axis=-1)
-    alpha = np.where(alpha < 0.06, 0.0, alpha) * region_up  # drop faint left-over noise
+    region_up = np.asarray(region_up.resize((side, side), Image.Resampling.BILINEAR))
+    rgba = np.empty((side, side, 4), np.uint8)
+    for start in range(0, side, 512):
+        rows = slice(start, start + 512)
+        rgba[rows] = _white_to_alpha(rgb_up[rows], region_up[rows])
+    return rgba
+
+
+def _white_to_alpha(rgb_u8: np.ndarray, region_u8: np.ndarray) -> np.ndarray:
+    """Colour to alpha against white, inside the region: uint8 RGBA of a band of rows."""
+    rgb = rgb_u8.astype(np.float32) / 255
+    # The most opaque colour that over white gives the pixel.
+    alpha = 1.0 - rgb.min(axis=-1)
+    alpha = np.where(alpha < 0.06, 0.0, alpha) * (region_u8 / np.float32(255))  # faint noise off
     safe = np.maximum(alpha, 1e-6)[..., None]
-    colour = np.clip((rgb_up - (1.0 - safe)) / safe, 0.0, 1.0)
+    colour = np.clip((rgb - (1.0 - safe)) / safe, 0.0, 1.0)
     rgba = np.concatenate([colour, alpha[..., None]], axis=-1)
     return (rgba * 255).round().astype(np.uint8)

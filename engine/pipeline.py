@@ -168,6 +168,7 @@ class Engine:
                 top=frame.top,
                 canvas_width=frame.canvas_width,
                 canvas_height=frame.canvas_height,
+                side=frame.side,
             )
             for i, seed in enumerate(seeds)
         ]

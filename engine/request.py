@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from PIL import Image
 
 from engine.errors import EngineError
 
@@ -14,6 +15,9 @@ COUNT_RANGE = (1, 16)
 STEPS_RANGE = (1, 64)
 SEED_RANGE = (0, 2**31 - 1)
 MAX_SIDE = 8192  # largest sketch side accepted, in pixels
+# Largest side of a returned variant's patch: past it the upsampler's content (at most 1024 px)
+# is only enlarged, so a bigger patch adds memory (4 bytes a pixel, per variant), not detail.
+MAX_PATCH_SIDE = 4096
 
 DEFAULT_MODE = "mask"
 DEFAULT_COUNT = 8
@@ -76,6 +80,9 @@ class Variant:
     top: int
     canvas_width: int  # the sketch's size
     canvas_height: int
+    # Side of the square the patch covers on the sketch; None: the patch's own side. A frame
+    # larger than MAX_PATCH_SIDE keeps a smaller patch, enlarged only when placed.
+    side: int | None = None
 
     @property
     def image(self) -> np.ndarray:
@@ -84,12 +91,17 @@ class Variant:
         Built on demand so a huge sketch costs one full-size image at a time, not one per variant.
         """
         canvas = np.zeros((self.canvas_height, self.canvas_width, 4), dtype=np.uint8)
-        side = self.patch.shape[0]
+        side = self.side or self.patch.shape[0]
+        patch = self.patch
+        if patch.shape[0] != side:
+            # Pillow resamples RGBA premultiplied, so transparent colours do not bleed.
+            enlarged = Image.fromarray(patch, "RGBA").resize((side, side), Image.Resampling.BICUBIC)
+            patch = np.asarray(enlarged)
         x0, y0 = max(self.left, 0), max(self.top, 0)
         x1 = min(self.left + side, self.canvas_width)
         y1 = min(self.top + side, self.canvas_height)
         if x1 > x0 and y1 > y0:
-            canvas[y0:y1, x0:x1] = self.patch[
+            canvas[y0:y1, x0:x1] = patch[
                 y0 - self.top : y1 - self.top, x0 - self.left : x1 - self.left
             ]
         return canvas

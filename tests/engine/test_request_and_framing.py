@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from engine.errors import EngineError
-from engine.framing import crop_to_model, frame_sketch, ink_box, model_ink, to_rgba_patch
-from engine.request import GenerateRequest, Variant
+from engine.framing import Frame, crop_to_model, frame_sketch, ink_box, model_ink, to_rgba_patch
+from engine.request import MAX_PATCH_SIDE, GenerateRequest, Variant
 
 
 @pytest.mark.parametrize(
@@ -90,3 +90,15 @@ def test_huge_sketch_with_a_small_stroke_keeps_variants_lazy():
     patch = to_rgba_patch(np.zeros((16, 16, 3)), np.ones((16, 16)), frame)
     variant = Variant(1, patch, frame.left, frame.top, 8000, 8000)
     assert variant.patch.nbytes < 100 * 100 * 4  # what a result holds per variant
+
+
+def test_a_drawing_filling_a_huge_sketch_keeps_a_bounded_patch_placed_at_full_size():
+    frame = Frame(left=-500, top=-500, side=6000, canvas_width=5000, canvas_height=5000)
+    rgb = np.ones((64, 64, 3))
+    rgb[:32] = 0.0  # the top half of the result is black
+    patch = to_rgba_patch(rgb, np.ones((64, 64)), frame)
+    assert patch.shape == (MAX_PATCH_SIDE, MAX_PATCH_SIDE, 4)  # not 6000 px: 4 bytes a pixel
+    image = Variant(0, patch, frame.left, frame.top, 5000, 5000, side=frame.side).image
+    assert image.shape == (5000, 5000, 4)
+    # Enlarged to the frame when placed: the black half ends at the frame's middle (y = 2500).
+    assert image[2400, 2000, 3] == 255 and image[2600, 2000, 3] == 0
