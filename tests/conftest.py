@@ -28,7 +28,13 @@ TINY_CONFIG = ModelConfig(
 TINY_UPSCALER = UpscalerConfig(
     network=UpscalerNetworkConfig(factor=4, width=8, blocks=1, refine_width=4),
     train=UpscalerTrainConfig(
-        steps=3, batch_size=2, crop_cells=8, min_side=64, max_side=96, data="procedural:2+2"
+        steps=3,
+        batch_size=2,
+        crop_cells=8,
+        min_side=64,
+        max_side=96,
+        low_size=32,  # the tiny model's size: the stage is fed its images
+        data="procedural:2+2",
     ),
 )
 

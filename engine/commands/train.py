@@ -160,6 +160,13 @@ def _with_stage_one(drawings: list, train_config, args: argparse.Namespace) -> l
         if folder is not None and has_model(Path(folder))
     )
     network, model_config = load_model(Path(source))
+    if model_config.network.image_size != train_config.low_size:
+        print(
+            f"upscaling stage: {source} makes {model_config.network.image_size} px images but the "
+            f"stage takes {train_config.low_size} px: trained without stage-1 re-drawings",
+            file=sys.stderr,
+        )
+        return drawings
     count = train_config.stage_one_per_drawing
     print(f"upscaling stage: {count} stage-1 re-drawings each, by {source}", file=sys.stderr)
     return with_stage_one_guesses(drawings, network, model_config, count, args.seed)
