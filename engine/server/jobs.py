@@ -7,6 +7,7 @@ import collections
 import dataclasses
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,6 +80,11 @@ class Job:
     # Every event since creation, so a late subscriber replays the whole story; at most
     # steps + 2 entries (progress per step, running, final state).
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list, repr=False)
+    submitted: float = field(default_factory=time.perf_counter, repr=False)
+    # Milliseconds per stage once done: queue (waiting), prepare (the model picked, the sketch
+    # PNG decoded), engine (generate), encode (the variants' PNGs). The result's Server-Timing
+    # header sends them, so a client can tell the engine's share of its latency from the rest.
+    timings: dict[str, float] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.total = self.request.steps
@@ -301,15 +307,25 @@ class JobQueue:
         def should_cancel() -> bool:
             return job.cancel_requested or self._closed
 
+        clock = [time.perf_counter()]
+        timings = {"queue": (clock[0] - job.submitted) * 1000}
+
+        def lap(stage: str) -> None:
+            now = time.perf_counter()
+            timings[stage], clock[0] = (now - clock[0]) * 1000, now
+
         try:
             if job.model is not None and self._engine_named is not None:
                 engine = self._engine_named(job.model)
             request = job.request
             if job.png is not None:
                 request = dataclasses.replace(request, sketch=decode_sketch_png(job.png))
+            lap("prepare")
             result = engine.generate(request, on_progress, should_cancel)
+            lap("engine")
             del request  # the decoded sketch is the largest thing a job holds: free it first
             variants = encode_variants(result)
+            lap("encode")
         except Cancelled:
             state, error, variants = CANCELLED, job.cancel_reason, None
         except EngineError as exc:
@@ -323,7 +339,7 @@ class JobQueue:
         with self._lock:
             if job.state in FINISHED:  # close() ended it while the engine ran on
                 return
-            job.variants = variants
+            job.variants, job.timings = variants, timings
             self._running = None
             self._finish(job, state, error)
 

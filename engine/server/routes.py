@@ -123,13 +123,18 @@ def create_app(service: EngineService, changes: ChangeSignal) -> FastAPI:
         "/v1/jobs/{id}/result",
         response_model=JobResult,
         summary="The variants of a finished job",
+        description="The `Server-Timing` header gives the job's milliseconds per stage: queue, "
+        "prepare (sketch decoded), engine (generate) and encode (the variants' PNGs).",
         responses={409: {"model": ErrorAnswer, "description": "not done"}, **_UNKNOWN_JOB},
     )
-    def result(id: str) -> dict[str, Any]:  # `def`: checking megabytes of base64 off the loop
+    def result(id: str, response: Response) -> dict[str, Any]:  # `def`: megabytes off the loop
         job = found(id)
         if job.state != DONE:
             detail = f": {job.error}" if job.error else ""
             raise ApiError(409, f"job is {job.state}{detail}")
+        response.headers["Server-Timing"] = ", ".join(
+            f"{stage};dur={ms:.1f}" for stage, ms in job.timings.items()
+        )
         return {"id": job.id, "variants": job.variants}
 
     add_training_routes(app, service, changes)

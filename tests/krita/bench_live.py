@@ -94,6 +94,16 @@ def main() -> None:
             f"{figures['show_live_ms']:.0f} ms"
         )
     print(f"Keep (16 levels, upscale on): {results['keep_s']:.1f} s -> {results['keep_name']}")
+    print_breakdown(results["levels"])
+
+
+def print_breakdown(levels: dict) -> None:
+    """Where a stroke's latency goes: the median milliseconds of each stage per level count."""
+    print("\nstroke end -> live layer, median ms per stage (each stage's own median)")
+    print(f"{'stage':<44}" + "".join(f"{n + ' levels':>11}" for n in levels))
+    for stage in next(iter(levels.values()))["stages_ms"]:
+        row = "".join(f"{figures['stages_ms'][stage]:11.0f}" for figures in levels.values())
+        print(f"{stage:<44}{row}")
 
 
 if __name__ == "__main__":

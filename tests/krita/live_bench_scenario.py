@@ -1,26 +1,35 @@
 """Run INSIDE real Krita by tests/krita/bench_live.py (kritarunner -s live_bench_scenario -f main):
-live mode on a 4000 x 3000 document with a 600 px sketch; its timings and pictures go to $SV_OUT."""
+live mode on a 4000 x 3000 document with a 600 px sketch; its timings and pictures go to $SV_OUT.
+
+Each stroke's latency is broken down into stages by wrapping the plugin's own calls (the check,
+the layer read, the PNG work, each HTTP call, the pixels shown) and by the engine's Server-Timing
+header on the result; what no stage covers is event-loop and thread hand-offs.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+import random
 import statistics
 import sys
 import time
 import traceback
+import urllib.request
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from krita import Krita
+from krita import Document, Krita
 from PyQt5.QtGui import QImage
 
 sys.path.insert(0, os.environ["SV_PYKRITA"])
 
 import sketch_variants  # noqa: E402  (the installed plugin, registered as at startup)
 from krita_harness import wait  # noqa: E402  (packaging/ is on PYTHONPATH)
+from sketch_variants import job_runner  # noqa: E402
 from sketch_variants.pixels import swap_red_blue  # noqa: E402
 from sketch_variants.settings import load  # noqa: E402
 
@@ -64,6 +73,95 @@ def main(*_args: object) -> None:
         measure(out)
     except Exception:  # kritarunner would swallow it: hand it to the launcher
         (out / "error.txt").write_text(traceback.format_exc())
+
+
+# The stages of one stroke's latency, in order: (name, start mark, end mark). Marks are taken
+# by Probe's wrappers; "ended" is the stroke's end and "shown" the docker's update.
+STAGES = (
+    ("wait for the check", "ended", "check"),
+    ("read the sketch", "read", "read_end"),
+    ("encode the sketch PNG", "encode", "encode_end"),
+    ("HTTP submit", "submit", "accepted"),
+    ("result fetch (HTTP, JSON, base64)", "result", "result_end"),
+    ("decode the result PNG", "decode", "decode_end"),
+    ("show: write the pixels", "show", "refresh"),
+    ("show: projection refresh", "refresh", "refresh_end"),
+)
+SERVER_STAGES = ("queue", "prepare", "engine", "encode")
+
+
+class Probe:
+    """Wraps the plugin's calls on one live request's path and marks when each starts and ends."""
+
+    def __init__(self, controller: Any) -> None:
+        self.marks: dict[str, float] = {}
+        self.job_id = ""
+        live, host, client = controller.live, controller.host, controller.client
+        live._read_and_send = self._timed(live._read_and_send, "check")
+        host.read_layer = self._timed(host.read_layer, "read")
+        host.show_live = self._timed(host.show_live, "show")
+        job_runner.build_request = self._timed(job_runner.build_request, "encode")
+        job_runner.decode_variants = self._timed(job_runner.decode_variants, "decode")
+        Document.refreshProjection = self._timed(Document.refreshProjection, "refresh")
+        submit, events, result = client.submit, client.events, client.result
+
+        def submitted(request: Any, on_ok: Callable[[str], None], on_error: Any) -> None:
+            self.mark("submit")
+
+            def accepted(job_id: str) -> None:
+                self.mark("accepted")
+                self.job_id = job_id
+                on_ok(job_id)
+
+            submit(request, accepted, on_error)
+
+        def followed(job_id: str, on_progress: Any, on_end: Any, on_error: Any) -> Any:
+            ended = lambda state, error: (self.mark("done"), on_end(state, error))  # noqa: E731
+            return events(job_id, on_progress, ended, on_error)
+
+        def fetched(job_id: str, on_ok: Callable[[Any], None], on_error: Any) -> None:
+            self.mark("result")
+            result(job_id, lambda variants: (self.mark("result_end"), on_ok(variants)), on_error)
+
+        client.submit, client.events, client.result = submitted, followed, fetched
+
+    def mark(self, name: str) -> None:
+        """The first time `name` happened since the stroke (a later repeat is another request)."""
+        self.marks.setdefault(name, time.perf_counter())
+
+    def _timed(self, call: Callable[..., Any], name: str) -> Callable[..., Any]:
+        def timed(*args: Any) -> Any:
+            self.mark(name)
+            try:
+                return call(*args)
+            finally:
+                self.mark(f"{name}_end")
+
+        return timed
+
+    def stages(self, ended: float, shown: float, server: dict[str, float]) -> dict[str, float]:
+        """Milliseconds per stage of the stroke that ended at `ended` and was shown at `shown`."""
+        marks = {**self.marks, "ended": ended}
+        ms = {name: (marks[end] - marks[start]) * 1000 for name, start, end in STAGES}
+        ms.update({f"engine server: {stage}": server.get(stage, 0.0) for stage in SERVER_STAGES})
+        # The done event reaches the plugin this long after the engine finished (SSE and the
+        # main thread's turn), counted from the submit's answer.
+        waited = (marks["done"] - marks["accepted"]) * 1000
+        ms["done event after the engine finished"] = waited - sum(server.values())
+        ms["hand-offs between stages"] = (shown - ended) * 1000 - sum(ms.values())
+        ms["total"] = (shown - ended) * 1000
+        return ms
+
+
+def server_timing(url: str, token: str, job_id: str) -> dict[str, float]:
+    """The engine's milliseconds per stage of a finished job (its result's Server-Timing)."""
+    request = urllib.request.Request(
+        f"{url}/v1/jobs/{job_id}/result", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        header = answer.headers.get("Server-Timing", "")
+    parts = (part.split(";dur=") for part in header.split(", ") if ";dur=" in part)
+    return {name: float(ms) for name, ms in parts}
 
 
 def measure(out: Path) -> None:
@@ -115,21 +213,30 @@ def measure(out: Path) -> None:
     bytes(sketch.pixelData(0, 0, WIDTH, HEIGHT))
     results["whole_canvas_read_ms"] = (time.perf_counter() - started) * 1000
 
+    probe = Probe(controller)
+    pause = random.Random(0)
     spot = 0
     for levels in LEVELS:
         controller.set_params(replace(controller.settings.params, live_steps=levels))
-        latencies = []
+        latencies, breakdowns = [], []
         for repeat in range(REPEATS + 1):  # the first warms the engine up for this level count
             spot += 1
             cx, cy = 300 + 180 * math.cos(spot), 300 + 90 * math.sin(spot)
             stroke(pixels, cx, cy, 12, 12, 3)
+            # An artist's stroke ends at any moment of the check timer's period; right after a
+            # result it would always end just after a check, its main-thread work having
+            # delayed that check to then.
+            wait(lambda: False, pause.uniform(0.0, 0.3))
             shown.clear()
+            probe.marks.clear()
             ended = time.perf_counter()  # the stroke ends: its pixels are in the layer
             sketch.setPixelData(bytes(pixels), LEFT, TOP, SIDE, SIDE)
             if not next_preview():
                 raise RuntimeError(f"no live result at {levels} levels: {controller.state}")
             if repeat:
                 latencies.append(shown[-1] - ended)
+                server = server_timing(values["server_url"], values["token"], probe.job_id)
+                breakdowns.append(probe.stages(ended, shown[-1], server))
         # The main thread's share of showing a result: the same pixels written again.
         layer = next(n for n in document.rootNode().childNodes() if n.name().endswith(" - live"))
         now = controller.host.read_layer(target)
@@ -142,6 +249,9 @@ def measure(out: Path) -> None:
         results["levels"][str(levels)] = {
             "median_ms": median_ms(latencies),
             "all_ms": [round(t * 1000) for t in latencies],
+            "stages_ms": {
+                stage: statistics.median(b[stage] for b in breakdowns) for stage in breakdowns[0]
+            },
         }
         results["levels"][str(levels)]["show_live_ms"] = show_ms
     before = {n.uniqueId().toString() for n in document.rootNode().childNodes()}

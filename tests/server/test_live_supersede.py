@@ -1,6 +1,9 @@
-"""Live requests: a newer live job of a client supersedes its unfinished ones, no one else's."""
+"""Live requests: a newer live job of a client supersedes its unfinished ones, no one else's;
+a result says where its time went, so live latency can be broken down."""
 
 from __future__ import annotations
+
+import time
 
 from engine.server.jobs import SUPERSEDED
 from tests.fakes.fake_engine import FakeEngine, sketch
@@ -54,3 +57,17 @@ def test_a_live_key_must_look_like_an_id(served):
         )
         assert answer.status == 400, key
         assert answer.json()["error"].startswith("live: ")
+
+
+def test_a_result_tells_its_milliseconds_per_stage_in_server_timing(serve):
+    served = serve(FakeEngine(hold=True))
+    client = served.client
+    first = client.submit(sketch(1), count=1, steps=2, live=ARTIST)
+    assert served.engine.started.wait(10)
+    time.sleep(0.3)  # the first job holds the engine: at least this long in it
+    served.engine.release.set()
+    assert client.wait(first)["state"] == "done"
+    answer = client.request("GET", f"/v1/jobs/{first}/result")
+    stages = dict(part.split(";dur=") for part in answer.headers["Server-Timing"].split(", "))
+    assert list(stages) == ["queue", "prepare", "engine", "encode"]
+    assert float(stages["engine"]) >= 300 and all(float(ms) >= 0 for ms in stages.values())
