@@ -92,18 +92,21 @@ class Variant:
         """
         canvas = np.zeros((self.canvas_height, self.canvas_width, 4), dtype=np.uint8)
         side = self.side or self.patch.shape[0]
-        patch = self.patch
-        if patch.shape[0] != side:
-            # Pillow resamples RGBA premultiplied, so transparent colours do not bleed.
-            enlarged = Image.fromarray(patch, "RGBA").resize((side, side), Image.Resampling.BICUBIC)
-            patch = np.asarray(enlarged)
         x0, y0 = max(self.left, 0), max(self.top, 0)
         x1 = min(self.left + side, self.canvas_width)
         y1 = min(self.top + side, self.canvas_height)
-        if x1 > x0 and y1 > y0:
-            canvas[y0:y1, x0:x1] = patch[
-                y0 - self.top : y1 - self.top, x0 - self.left : x1 - self.left
-            ]
+        if x1 <= x0 or y1 <= y0:
+            return canvas
+        inside = (x0 - self.left, y0 - self.top, x1 - self.left, y1 - self.top)  # frame pixels
+        if self.patch.shape[0] == side:
+            canvas[y0:y1, x0:x1] = self.patch[inside[1] : inside[3], inside[0] : inside[2]]
+        else:
+            # Only the part on the canvas is enlarged; Pillow resamples RGBA premultiplied, so
+            # transparent colours do not bleed into the edges.
+            scale = self.patch.shape[0] / side
+            canvas[y0:y1, x0:x1] = Image.fromarray(self.patch, "RGBA").resize(
+                (x1 - x0, y1 - y0), Image.Resampling.BICUBIC, box=tuple(v * scale for v in inside)
+            )
         return canvas
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from engine.images import encode_png
 from engine.pipeline import default_precision
 from engine.request import DEFAULT_STEPS, GenerateRequest
 
@@ -148,4 +149,49 @@ def run_bench(engines: dict, repeats: int, report: Callable[[str], None] = print
     report(f"training: {figures['training_images_per_s']:.1f} images/s")
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report(f"peak memory (RSS): {figures['peak_rss_mb']:.0f} MB")
+    return figures
+
+
+HUGE_SIDE = 8000  # a layer near the 8192 px limit
+
+
+def huge_layer(side: int, fills: bool) -> np.ndarray:
+    """An RGBA layer with a ring: a small one in a corner, or one filling the layer."""
+    layer = np.zeros((side, side, 4), np.uint8)
+    radius = side * 0.48 if fills else 150
+    centre = side / 2 if fills else 400
+    for top in range(0, side, 500):  # in bands: the layer itself is the only large array
+        ys, xs = np.ogrid[top : min(top + 500, side), :side]
+        ring = np.abs(np.hypot(xs - centre, ys - centre) - radius) < 6
+        layer[top : top + 500][ring] = (20, 20, 20, 255)
+    return layer
+
+
+def huge_layer_memory(engine, report: Callable[[str], None] = print) -> dict:
+    """Peak memory (RSS) that 8 variants of an 8000 px layer add, and that the layer is intact.
+
+    The small drawing runs first: ru_maxrss only grows, so each figure is its own new peak.
+    """
+    figures = {}
+    for name, fills in (("small drawing", False), ("drawing filling it", True)):
+        layer = huge_layer(HUGE_SIDE, fills)
+        before = layer.copy()
+        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        start = time.perf_counter()
+        result = engine.generate(GenerateRequest(sketch=layer, count=8))
+        # As the server does: each variant's full-size image made and encoded in turn.
+        png_bytes = sum(len(encode_png(variant.image)) for variant in result.variants)
+        seconds = time.perf_counter() - start
+        added = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - peak_before
+        figures[name] = {
+            "added_mb": added,
+            "seconds": seconds,
+            "patch": result.variants[0].patch.shape[0],
+        }
+        report(
+            f"{HUGE_SIDE} px layer, {name}: 8 variants add {added:.0f} MB peak "
+            f"({seconds:.1f} s with the PNGs, {png_bytes / 1e6:.1f} MB of them; patches "
+            f"{figures[name]['patch']} px); "
+            f"layer unchanged: {np.array_equal(before, layer)}"
+        )
     return figures

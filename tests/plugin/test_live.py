@@ -4,15 +4,19 @@ and the sketch's document switched away from or closed while live is on."""
 from __future__ import annotations
 
 import json
+import time
 
 import fake_krita
 from plugin_helpers import Served, configure, paint, sketch_document, spin, wait_for
 from PyQt5.QtWidgets import QLabel
 from sketch_variants import actions, extension
 from sketch_variants.adapter import KritaHost
+from sketch_variants.client import EngineClient
 from sketch_variants.controller import Controller
+from sketch_variants.live import READ_SHARE, LiveMode
 from sketch_variants.settings import load, save
-from sketch_variants.values import JobRequest, Params
+from sketch_variants.values import Box, JobRequest, Params, Sketch, Target
+from sketch_variants.worker import Worker
 
 from engine.server.jobs import CANCELLED, SUPERSEDED
 from engine.server.payload import JobRequest as ServerJobRequest
@@ -213,3 +217,40 @@ def test_the_upscale_toggle_and_live_levels_are_kept_in_the_settings() -> None:
     )
     store.update(live_steps="0")  # out of range: the default
     assert load(lambda key, default: store.get(key, default)).params.live_steps == 8
+
+
+class _DrawnAtEveryCheck:
+    """A host whose layer changes before every check and takes 20 ms to read, like a big layer
+    while the artist draws."""
+
+    def __init__(self) -> None:
+        self.fingerprint = 0
+        self.reads = 0
+
+    def layer_fingerprint(self, target: Target) -> int:
+        self.fingerprint += 1
+        return self.fingerprint
+
+    def read_layer(self, target: Target) -> Sketch:
+        self.reads += 1
+        time.sleep(0.02)
+        return Sketch(bgra=bytes([0, 0, 0, self.reads % 256]), box=Box(0, 0, 1, 1))
+
+
+def test_a_slow_layer_changing_at_every_check_is_read_at_most_a_share_of_the_time() -> None:
+    host = _DrawnAtEveryCheck()
+    client = EngineClient()
+    never_ready, ignored = (lambda: False), (lambda *args, **changes: None)
+    live = LiveMode(client, Worker(), host, Params, never_ready, ignored, ignored)  # type: ignore[arg-type]
+    live.start(Target(None, "sketch-id", "sketch"), Sketch(bgra=bytes(4), box=Box(0, 0, 1, 1)))
+    live._timer.stop()  # the checks below are the timer's
+    started = time.monotonic()
+    checks = 0
+    while time.monotonic() - started < 0.6:
+        live.check()
+        checks += 1
+        time.sleep(0.005)
+    # Every check found a change; reading each would take 20 of every 25 ms. Spaced to a fifth
+    # of the time, about one read per 100 ms remains: still following the brush.
+    assert checks >= 10
+    assert 2 <= host.reads <= 0.6 / 0.02 * READ_SHARE + 2
