@@ -28,9 +28,9 @@ def run(args: argparse.Namespace) -> int:
     from engine.data.flowers import HELDOUT_SEED, TRAIN_SEED, make_flowers
     from engine.images import encode_png
     from engine.measure.crispness import as_layer
+    from engine.measure.training_bench import bench_generation_during_training
     from engine.pipeline import Engine
     from engine.request import GenerateRequest
-    from engine.server.training_bench import bench_generation_during_training
 
     drawings, _ = make_flowers(16, TRAIN_SEED, 256)
     alpha = np.full((256, 256, 1), 255, np.uint8)

@@ -31,14 +31,11 @@ def resident_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_server(engine: GenerateEngine, request: GenerateRequest, repeats: int) -> dict[str, Any]:
-    """Median seconds of bare generate and of the server path, overhead share and idle RSS."""
-    engine.generate(request)  # warm the model: the first call traces graphs
-    bare = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        engine.generate(request)
-        bare.append(time.perf_counter() - start)
+def served_seconds(client: Client, request: GenerateRequest) -> float:
+    """Seconds from encoding the sketch to the last variant decoded, through the server.
+
+    The client's own encoding is part of the path a plugin pays for.
+    """
     params = {
         "mode": request.mode,
         "count": request.count,
@@ -48,23 +45,31 @@ def bench_server(engine: GenerateEngine, request: GenerateRequest, repeats: int)
         "steps": request.steps,
         "upscale": request.upscale,
     }
+    start = time.perf_counter()
+    payload = {"sketch_png": base64.b64encode(encode_png(request.sketch)).decode()}
+    job_id = client.request("POST", "/v1/jobs", {**payload, **params}).json()["id"]
+    final = client.wait(job_id)
+    variants = client.result(job_id)
+    seconds = time.perf_counter() - start
+    if final.get("state") != "done" or len(variants) != request.count:
+        raise RuntimeError(f"server job ended {final}")
+    return seconds
+
+
+def bench_server(engine: GenerateEngine, request: GenerateRequest, repeats: int) -> dict[str, Any]:
+    """Median seconds of bare generate and of the server path, overhead share and idle RSS."""
+    engine.generate(request)  # warm the model: the first call traces graphs
+    bare = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        engine.generate(request)
+        bare.append(time.perf_counter() - start)
     token = secrets.token_urlsafe(16)
-    served = []
     with EngineServer(engine, token=token) as server:
         server.start()
         client = Client(server.url, token)
         idle_rss = resident_memory_mb()
-        for _ in range(repeats):
-            start = time.perf_counter()
-            # The client's own encoding is part of the path a plugin pays for.
-            payload = {"sketch_png": base64.b64encode(encode_png(request.sketch)).decode()}
-            answer = client.request("POST", "/v1/jobs", {**payload, **params})
-            job_id = answer.json()["id"]
-            final = client.wait(job_id)
-            variants = client.result(job_id)
-            served.append(time.perf_counter() - start)
-            if final.get("state") != "done" or len(variants) != request.count:
-                raise RuntimeError(f"server job ended {final}")
+        served = [served_seconds(client, request) for _ in range(repeats)]
     bare_s, server_s = statistics.median(bare), statistics.median(served)
     return {
         "repeats": repeats,

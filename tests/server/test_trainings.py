@@ -253,8 +253,8 @@ def test_drawings_of_any_size_with_transparency_are_accepted(serve, store):
 
 
 def test_the_training_benchmark_times_a_job_idle_and_during_a_training(tiny_engine, tiny_model_dir):
+    from engine.measure.training_bench import bench_generation_during_training
     from engine.request import GenerateRequest
-    from engine.server.training_bench import bench_generation_during_training
 
     request = GenerateRequest(sketch=sketch(4, 40, 40), count=2, steps=3, seed=0)
     figures = bench_generation_during_training(

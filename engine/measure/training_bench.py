@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 import secrets
 import statistics
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from engine.images import encode_png
+from engine.measure.server_bench import served_seconds
 from engine.models_store import ModelStore
 from engine.request import GenerateRequest
 from engine.server.app import EngineServer
 from engine.server.client import Client
 from engine.server.jobs import GenerateEngine
-
-
-def _latency(client: Client, request: GenerateRequest) -> float:
-    """Seconds from submitting a job over loopback to its last variant decoded."""
-    start = time.perf_counter()
-    payload = {"sketch_png": base64.b64encode(encode_png(request.sketch)).decode()}
-    params = {"count": request.count, "steps": request.steps, "seed": request.seed}
-    job_id = client.request("POST", "/v1/jobs", {**payload, **params}).json()["id"]
-    final = client.wait(job_id)
-    client.result(job_id)
-    if final.get("state") != "done":
-        raise RuntimeError(f"job ended {final}")
-    return time.perf_counter() - start
 
 
 def bench_generation_during_training(
@@ -45,8 +30,8 @@ def bench_generation_during_training(
         with EngineServer(engine, token=token, store=store) as server:
             server.start()
             client = Client(server.url, token, timeout=600)
-            _latency(client, request)  # warm: the first call traces graphs
-            idle = [_latency(client, request) for _ in range(repeats)]
+            served_seconds(client, request)  # warm: the first call traces graphs
+            idle = [served_seconds(client, request) for _ in range(repeats)]
             body = {"name": "bench", "drawings": drawings, "steps": 20000}
             training_id = client.request("POST", "/v1/trainings", body).json()["id"]
             events = client.events(training_id, kind="trainings")
@@ -56,7 +41,7 @@ def bench_generation_during_training(
                     batch = 32  # the shipped model's batch size; only for the figure below
                     step_seconds = batch / data["images_per_s"]
                     break
-            during = [_latency(client, request) for _ in range(repeats)]
+            during = [served_seconds(client, request) for _ in range(repeats)]
             client.request("DELETE", f"/v1/trainings/{training_id}")
             for _ in events:  # to its final state
                 pass
