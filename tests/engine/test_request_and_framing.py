@@ -102,3 +102,22 @@ def test_a_drawing_filling_a_huge_sketch_keeps_a_bounded_patch_placed_at_full_si
     assert image.shape == (5000, 5000, 4)
     # Enlarged to the frame when placed: the black half ends at the frame's middle (y = 2500).
     assert image[2400, 2000, 3] == 255 and image[2600, 2000, 3] == 0
+
+
+@pytest.mark.parametrize("side", [128, 800, 3000])
+def test_a_thin_pencil_line_on_a_large_layer_stays_a_dark_line_in_the_model_frame(side):
+    """A 2 px line shrunk 2-47x keeps a model pixel of nearly full darkness, in its place."""
+    sketch = np.zeros((side, side, 4), np.uint8)
+    row = side * 3 // 8
+    sketch[row : row + 2, side // 8 : side * 7 // 8] = (40, 40, 40, 255)  # a horizontal line
+    sketch[side // 8 : side * 7 // 8, side // 2 : side // 2 + 2, 3] = 255  # and a vertical one
+    before = sketch.copy()
+    frame = frame_sketch(sketch)
+    crop = crop_to_model(sketch, frame, 32)
+    darkness = 1.0 - crop.min(axis=-1)
+    assert darkness.max() > 0.7  # a plain box shrink leaves 2/47 of it at 3000 px
+    # The line is still thin and where it was: its darkest row is the line's row in the frame.
+    line_row = (row + 1 - frame.top) * 32 / frame.side
+    assert abs(int(darkness[:, 4:12].mean(axis=1).argmax()) + 0.5 - line_row) <= 1.0
+    assert (darkness[:, 6] > 0.3).sum() <= 3
+    np.testing.assert_array_equal(sketch, before)  # the layer is read, never modified
