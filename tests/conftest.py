@@ -26,7 +26,7 @@ TINY_CONFIG = ModelConfig(
 
 # A tiny upsampling stage: x4 per cell, trained (in tests) on 64-96 px drawings.
 TINY_UPSCALER = UpscalerConfig(
-    network=UpscalerNetworkConfig(factor=4, width=8, blocks=1, refine_width=4),
+    network=UpscalerNetworkConfig(factor=4, width=8, blocks=1, ladder=(4,), refine_width=4),
     train=UpscalerTrainConfig(
         steps=3,
         batch_size=2,

@@ -12,11 +12,14 @@ from engine.errors import EngineError
 
 @dataclass(frozen=True)
 class UpscalerNetworkConfig:
-    """Shape of the upsampler: a trunk on a grid of cells, then a full-resolution refinement."""
+    """Shape of the upsampler: a trunk on a grid of cells, a ladder of x2 rungs, a refinement."""
 
     factor: int = 8  # output pixels per grid cell, each side (the trunk works at 1/factor)
     width: int = 48  # channels of the trunk
     blocks: int = 4  # residual blocks (two 3x3 convolutions each) in the trunk
+    # Channels of each x2 rung between the trunk and full resolution: an edge drawn 8-16x larger
+    # than stage 1's pixels is placed in steps, each beside the sketch at that resolution.
+    ladder: tuple[int, ...] = (32, 16)
     refine_width: int = 8  # channels of the full-resolution convolution next to the sketch
 
 
@@ -61,13 +64,25 @@ class UpscalerConfig:
         """Rebuild from `to_dict` output; EngineError names the first field that is wrong."""
         if not isinstance(data, dict):
             raise EngineError("upscaler config must be a JSON object")
+        network = data.get("network")
+        if isinstance(network, dict) and "ladder" not in network:
+            # Stages saved before the ladder existed went from the trunk to full size at once.
+            network = {**network, "ladder": []}
         config = cls(
-            network=parse_section(UpscalerNetworkConfig, data, "network"),
+            network=parse_section(UpscalerNetworkConfig, {"network": network}, "network"),
             train=parse_section(UpscalerTrainConfig, data, "train"),
         )
         for name in ("factor", "width", "blocks", "refine_width"):
             if getattr(config.network, name) < 1:
                 raise EngineError(f"config network.{name} must be at least 1")
+        network = config.network
+        if any(channels < 1 for channels in network.ladder):
+            raise EngineError("config network.ladder must list channel counts of at least 1")
+        if network.factor % 2 ** len(network.ladder):
+            raise EngineError(
+                f"config network.ladder: {len(network.ladder)} x2 rungs need a factor "
+                f"divisible by {2 ** len(network.ladder)}, got {network.factor}"
+            )
         if not 0.0 <= config.train.stage_one_share <= 1.0:
             raise EngineError("config train.stage_one_share must be between 0 and 1")
         if config.train.stage_one_per_drawing < 0:

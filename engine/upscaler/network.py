@@ -16,8 +16,9 @@ def build_upscaler(config: UpscalerNetworkConfig, precision: str = "float32") ->
 
     The trunk sees the low-resolution colours and the sketch packed into grid cells (a strided
     "patchify" convolution: nearly free, and lossless with as many channels as a cell has
-    pixels); a transposed convolution unpacks it to full resolution, where one convolution next
-    to the sketch's own pixels places the edges. The result is a residual over the bicubic
+    pixels); rungs of x2 transposed convolutions bring it up, each rung beside the sketch packed
+    to its own cells, and at full resolution one convolution next to the sketch's own pixels
+    places the edges. The result is a residual over the bicubic
     blow-up, so an untrained network (zero output layer) already gives the plain blow-up.
     """
     with compute_precision(precision):
@@ -39,7 +40,16 @@ def _build(config: UpscalerNetworkConfig, precision: str) -> keras.Model:
         x = layers.Conv2D(width, 3, padding="same", activation="swish")(x)
         x = layers.Conv2D(width, 3, padding="same")(x)
         x = layers.Add()([x, residual])
-    x = layers.Conv2DTranspose(config.refine_width, factor, strides=factor)(x)  # (B, T, T, rw)
+    cell = factor
+    for channels in config.ladder:
+        # Each rung doubles the resolution and looks again at the sketch packed to its cells.
+        cell //= 2
+        x = layers.Conv2DTranspose(channels, 2, strides=2)(x)
+        packed = layers.Conv2D(channels, cell, strides=cell)(sketch)
+        x = layers.Conv2D(channels, 3, padding="same", activation="swish")(
+            layers.Concatenate()([x, packed])
+        )
+    x = layers.Conv2DTranspose(config.refine_width, cell, strides=cell)(x)  # (B, T, T, rw)
     x = layers.Concatenate()([x, sketch, base])
     x = layers.Conv2D(config.refine_width, 3, padding="same", activation="swish")(x)
     # Zero-initialised output: training starts from the bicubic blow-up, a stable point.

@@ -161,6 +161,32 @@ def test_upscaler_config_names_the_wrong_field(tiny_upscaler_config):
     data["network"]["factor"] = "8"
     with pytest.raises(EngineError, match="network.factor"):
         UpscalerConfig.from_dict(data)
+    data["network"].update(factor=4, ladder=[8, 8, 8])  # three x2 rungs cannot fit in x4
+    with pytest.raises(EngineError, match="network.ladder"):
+        UpscalerConfig.from_dict(data)
+
+
+def test_stages_saved_before_the_ladder_rebuild_without_rungs(tiny_upscaler_config):
+    data = tiny_upscaler_config.to_dict()
+    del data["network"]["ladder"]
+    config = UpscalerConfig.from_dict(data)
+    assert config.network.ladder == ()
+
+    def transposed(network_config) -> int:
+        layers = build_upscaler(network_config).layers
+        return sum(type(layer).__name__ == "Conv2DTranspose" for layer in layers)
+
+    assert transposed(config.network) == 1  # straight from the trunk to full size
+    assert transposed(tiny_upscaler_config.network) == 2  # one x2 rung, then the rest
+
+
+@pytest.mark.parametrize("ladder", [(), (6,), (6, 4)])
+def test_every_ladder_brings_the_grid_to_the_sketchs_side(tiny_upscaler_config, ladder):
+    network_config = dataclasses.replace(tiny_upscaler_config.network, ladder=ladder)
+    network = build_upscaler(network_config)
+    low = np.zeros((1, 16, 16, 3), np.float32)
+    out = np.asarray(upscale(network, low, np.zeros((1, 48, 48, 1), np.float32)))
+    assert out.shape == (1, 48, 48, 3)
 
 
 def testmatched_colours_undo_a_colour_shift():
