@@ -8,12 +8,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from engine.config import ModelConfig
 from engine.measure.server_bench import served_seconds
 from engine.models_store import ModelStore
 from engine.request import GenerateRequest
 from engine.server.app import EngineServer
 from engine.server.client import Client
 from engine.server.jobs import GenerateEngine
+from engine.weights import read_model_document
 
 
 def bench_generation_during_training(
@@ -25,6 +27,8 @@ def bench_generation_during_training(
 ) -> dict[str, Any]:
     """Median job latency with the engine idle and while a training runs (it pauses for jobs)."""
     token = secrets.token_urlsafe(16)
+    # A training fine-tunes with the batch size of the model it starts from.
+    batch_size = ModelConfig.from_dict(read_model_document(model_dir)["config"]).train.batch_size
     with tempfile.TemporaryDirectory() as folder:
         store = ModelStore(Path(folder), default_dir=model_dir)
         with EngineServer(engine, token=token, store=store) as server:
@@ -38,8 +42,7 @@ def bench_generation_during_training(
             step_seconds = None
             for name, data in events:
                 if name == "progress" and data["images_per_s"]:
-                    batch = 32  # the shipped model's batch size; only for the figure below
-                    step_seconds = batch / data["images_per_s"]
+                    step_seconds = batch_size / data["images_per_s"]
                     break
             during = [served_seconds(client, request) for _ in range(repeats)]
             client.request("DELETE", f"/v1/trainings/{training_id}")
