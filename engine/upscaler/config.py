@@ -34,6 +34,10 @@ class UpscalerTrainConfig:
     weight_decay: float = 1e-4  # AdamW weight decay
     ema: float = 0.999  # decay of the weights' moving average used for generation
     edge_weight: float = 1.0  # weight of the L1 loss on image gradients next to plain L1
+    # Weight of matching how steep the crop's steepest edges are (wherever they lie): where an
+    # edge's place is uncertain, the per-pixel losses are lowest for a soft edge; this is not.
+    # 2000 steps at 0.2 took 768 px variants from 0.79 to 1.03 of the sketch's line sharpness.
+    steepness_weight: float = 0.2
     low_size: int = 64  # side of the stage-1 images the stage is fed
     min_side: int = 512  # smallest output side rendered in training (pixels)
     max_side: int = 1024  # largest output side rendered in training

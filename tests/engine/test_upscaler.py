@@ -223,3 +223,21 @@ def test_stage_one_redrawings_keep_the_drawing_and_drop_strangers():
         assert (departure <= MAX_DEPARTURE).all() and (departure > 0.005).all()
     # It turns shapes into eye-like blobs: new drawings, not copies, so they are dropped.
     assert any(item.stage_one is None for item in shapes)
+
+
+def test_steepness_compares_edges_wherever_they_lie():
+    from engine.upscaler.train import _steepest
+
+    columns = np.arange(32, dtype=np.float32)
+    sharp = np.where(columns < 16, -1.0, 1.0).astype(np.float32)
+    shifted = np.where(columns < 19, -1.0, 1.0).astype(np.float32)
+    soft = np.clip((columns - 15.5) / 4, -1, 1).astype(np.float32)  # the same edge, 8 px wide
+
+    def image(row):
+        return np.broadcast_to(row[None, :, None], (32, 32, 3))[None]
+
+    def gap(a, b) -> float:
+        return float(np.mean(np.abs(_steepest(image(a)) - _steepest(image(b)))))
+
+    assert gap(sharp, shifted) < 1e-4  # a misplaced edge as steep costs nothing here
+    assert gap(sharp, soft) > 1.0  # a soft edge does
