@@ -157,7 +157,13 @@ class Engine:
         if side is not None:
             if should_cancel is not None and should_cancel():
                 raise Cancelled()
-            images = self.upscale_images(images, crop_on_white(request.sketch, frame, side))
+            guide = crop_on_white(request.sketch, frame, side)
+            if request.mode == "noise":
+                # The baseline that ignores the sketch ignores it in both stages: stage 2 would
+                # otherwise draw the sketch's lines into a variant that has none of them.
+                guide = np.full_like(guide, 255)
+            # The stage learnt on images in [-1, 1]; stage 1 may overshoot a little.
+            images = self.upscale_images(np.clip(images, -1.0, 1.0), guide)
         # 6. Back to the sketch's pixels: white becomes transparent, nothing outside the region.
         rgb = (np.clip(images, -1.0, 1.0) + 1.0) / 2.0
         variants = [

@@ -150,6 +150,24 @@ def test_generate_goes_through_both_stages(tiny_two_stage_dir, tiny_model_dir):
     assert sketch.sum() == np.asarray(request.sketch).sum()  # the sketch is untouched
 
 
+def test_noise_mode_ignores_the_sketch_in_both_stages(tiny_two_stage_dir):
+    """Two sketches with the same frame: the noise baseline draws the same, the mask does not."""
+    ring = np.zeros((120, 150, 4), np.uint8)
+    ys, xs = np.mgrid[:120, :150]
+    ring[np.abs(np.hypot(xs - 75, ys - 60) - 40) < 2.0] = (20, 20, 20, 255)
+    crossed = ring.copy()
+    crossed[58:62, 40:110] = (20, 20, 20, 255)  # a stroke inside the ring: same ink box
+    engine = Engine.load(tiny_two_stage_dir)
+
+    def patches(sketch, mode):
+        request = GenerateRequest(sketch=sketch, count=1, seed=3, mode=mode)
+        return engine.generate(request).variants[0].patch
+
+
+    np.testing.assert_array_equal(patches(ring, "noise"), patches(crossed, "noise"))
+    assert not np.array_equal(patches(ring, "mask"), patches(crossed, "mask"))
+
+
 def test_upscaler_config_names_the_wrong_field(tiny_upscaler_config):
     from engine.errors import EngineError
 
