@@ -101,9 +101,8 @@ def shrink_keeping_strokes(flat: np.ndarray, size: int) -> np.ndarray:
     black), and sdedit then draws a blank page. So strokes are thickened by about a model pixel
     first: a min-pool to between 4 and 8 times the model's size (cheap on huge frames), a min
     filter as wide as a model pixel there, then the box shrink (9 ms for an 863 px frame, 80 ms
-    for 8000 px). On 512 px layers (`evaluate
-    --side 512`) this took sdedit's retrieval from 0.06 to 1.00 and the mask's recall from 0.95
-    to 0.97; a filter half as wide left sdedit at 0.80.
+    for 8000 px). On 512 px layers (`evaluate --side 512`) this took sdedit's retrieval from 0.06
+    to 1.00 and the mask's recall from 0.95 to 0.97; a filter half as wide left sdedit at 0.80.
     """
     side = flat.shape[0]
     step = max(1, side // (4 * size))

@@ -68,12 +68,12 @@ class UpscalerConfig:
         """Rebuild from `to_dict` output; EngineError names the first field that is wrong."""
         if not isinstance(data, dict):
             raise EngineError("upscaler config must be a JSON object")
-        network = data.get("network")
-        if isinstance(network, dict) and "ladder" not in network:
+        section = data.get("network")
+        if isinstance(section, dict) and "ladder" not in section:
             # Stages saved before the ladder existed went from the trunk to full size at once.
-            network = {**network, "ladder": []}
+            section = {**section, "ladder": []}
         config = cls(
-            network=parse_section(UpscalerNetworkConfig, {"network": network}, "network"),
+            network=parse_section(UpscalerNetworkConfig, {"network": section}, "network"),
             train=parse_section(UpscalerTrainConfig, data, "train"),
         )
         for name in ("factor", "width", "blocks", "refine_width"):

@@ -18,8 +18,8 @@ def build_upscaler(config: UpscalerNetworkConfig, precision: str = "float32") ->
     "patchify" convolution: nearly free, and lossless with as many channels as a cell has
     pixels); rungs of x2 transposed convolutions bring it up, each rung beside the sketch packed
     to its own cells, and at full resolution one convolution next to the sketch's own pixels
-    places the edges. The result is a residual over the bicubic
-    blow-up, so an untrained network (zero output layer) already gives the plain blow-up.
+    places the edges. The result is a residual over the bicubic blow-up, so an untrained
+    network (zero output layer) already gives the plain blow-up.
     """
     with compute_precision(precision):
         return _build(config, precision)

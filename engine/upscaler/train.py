@@ -16,6 +16,8 @@ from engine.upscaler.data import HighResDrawing, make_upscaler_batch
 from engine.upscaler.network import build_upscaler, resize_images
 from engine.weights import UPSCALER_DIR, UPSCALER_FORMAT, load_upscaler
 
+STEEPEST_SHARE = 0.01  # the share of a crop's pixels whose gradients count as its edges
+
 
 class UpscalerTrainer(EmaTrainer):
     """Stage 2: (degraded 64 px drawing, its sketch at full size) -> the drawing at full size."""
@@ -48,7 +50,9 @@ class UpscalerTrainer(EmaTrainer):
             tf.reduce_mean(tf.abs(_difference(predictions, axis) - _difference(targets, axis)))
             for axis in (1, 2)
         )
-        steepness = tf.reduce_mean(tf.abs(_steepest(predictions) - _steepest(targets)))
+        steepness = tf.reduce_mean(
+            tf.abs(steepest_gradients(predictions) - steepest_gradients(targets))
+        )
         return (
             l1
             + self.config.train.edge_weight * edges
@@ -83,10 +87,7 @@ def _difference(images, axis: int):
     return images[:, :, 1:] - images[:, :, :-1]
 
 
-STEEPEST_SHARE = 0.01  # the share of a crop's pixels whose gradients count as its edges
-
-
-def _steepest(images):
+def steepest_gradients(images: tf.Tensor) -> tf.Tensor:
     """Per image, its gradient magnitudes' top 1 % in descending order: (B, k), placeless."""
     luminance = tf.tensordot(images, tf.constant([0.299, 0.587, 0.114]), axes=[[3], [0]])
     across = luminance[:, :-1, 1:] - luminance[:, :-1, :-1]

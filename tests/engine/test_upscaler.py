@@ -17,7 +17,7 @@ from engine.upscaler.data import degrade, folder_drawings, make_upscaler_batch, 
 from engine.upscaler.network import build_upscaler, resize_images, sketch_darkness, upscale
 from engine.upscaler.sizing import upscaled_side
 from engine.upscaler.stage_one import MAX_DEPARTURE, matched_colours, with_stage_one_guesses
-from engine.upscaler.train import train_upscaler
+from engine.upscaler.train import steepest_gradients, train_upscaler
 from engine.weights import load_model, load_upscaler
 
 
@@ -163,7 +163,6 @@ def test_noise_mode_ignores_the_sketch_in_both_stages(tiny_two_stage_dir):
         request = GenerateRequest(sketch=sketch, count=1, seed=3, mode=mode)
         return engine.generate(request).variants[0].patch
 
-
     np.testing.assert_array_equal(patches(ring, "noise"), patches(crossed, "noise"))
     assert not np.array_equal(patches(ring, "mask"), patches(crossed, "mask"))
 
@@ -244,8 +243,6 @@ def test_stage_one_redrawings_keep_the_drawing_and_drop_strangers():
 
 
 def test_steepness_compares_edges_wherever_they_lie():
-    from engine.upscaler.train import _steepest
-
     columns = np.arange(32, dtype=np.float32)
     sharp = np.where(columns < 16, -1.0, 1.0).astype(np.float32)
     shifted = np.where(columns < 19, -1.0, 1.0).astype(np.float32)
@@ -255,7 +252,7 @@ def test_steepness_compares_edges_wherever_they_lie():
         return np.broadcast_to(row[None, :, None], (32, 32, 3))[None]
 
     def gap(a, b) -> float:
-        return float(np.mean(np.abs(_steepest(image(a)) - _steepest(image(b)))))
+        return float(np.mean(np.abs(steepest_gradients(image(a)) - steepest_gradients(image(b)))))
 
     assert gap(sharp, shifted) < 1e-4  # a misplaced edge as steep costs nothing here
     assert gap(sharp, soft) > 1.0  # a soft edge does
