@@ -15,6 +15,9 @@ from engine.request import MAX_SIDE
 Image.MAX_IMAGE_PIXELS = MAX_SIDE * MAX_SIDE
 
 
+# Luma weights of R, G and B (ITU-R BT.601): how dark a colour reads, for strokes and edges.
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+
 # Pillow's modes for one 16-bit (or wider) grey channel, which its convert("RGBA") clips at 255.
 _WIDE_GRAY_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.images import LUMA_WEIGHTS
+
 DARK = 0.6  # luminance below which a pixel is ink (a 1 px anti-aliased grey line reaches ~0.45)
 EDGE = 0.2  # colour step to a neighbour, on the 0..1 scale, that makes an outline
 SKETCH_GREY = 60  # the grey of the lines `sketch_from_drawing` draws
@@ -15,7 +17,7 @@ def extract_strokes(rgb: np.ndarray) -> np.ndarray:
     image = (
         image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image.astype(np.float32)
     )
-    luminance = image @ np.array([0.299, 0.587, 0.114], np.float32)
+    luminance = image @ np.array(LUMA_WEIGHTS, np.float32)
     ink = luminance < DARK
     padded = np.pad(image, ((1, 1), (1, 1), (0, 0)), mode="edge")
     padded_luminance = np.pad(luminance, 1, mode="edge")

@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from engine.data.procedural import HELDOUT_SEED, make_eye
-from engine.images import flatten_on_white
+from engine.images import LUMA_WEIGHTS, flatten_on_white
 from engine.request import GenerateRequest
 from engine.upscaler.sizing import upscaled_side
 
@@ -26,7 +26,7 @@ PENCIL_PER_PIXEL = 2.5 / 768
 
 
 def _luminance(rgb: np.ndarray) -> np.ndarray:
-    return rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    return rgb @ np.array(LUMA_WEIGHTS, np.float32)
 
 
 def gradient_magnitude(rgb: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from engine.images import LUMA_WEIGHTS
 from engine.progress import BetweenSteps
 from engine.trainer import EmaTrainer, progress_line, run_training
 from engine.upscaler.config import UpscalerConfig
@@ -89,7 +90,7 @@ def _difference(images, axis: int):
 
 def steepest_gradients(images: tf.Tensor) -> tf.Tensor:
     """Per image, its gradient magnitudes' top 1 % in descending order: (B, k), placeless."""
-    luminance = tf.tensordot(images, tf.constant([0.299, 0.587, 0.114]), axes=[[3], [0]])
+    luminance = tf.tensordot(images, tf.constant(LUMA_WEIGHTS), axes=[[3], [0]])
     across = luminance[:, :-1, 1:] - luminance[:, :-1, :-1]
     down = luminance[:, 1:, :-1] - luminance[:, :-1, :-1]
     magnitude = tf.reshape(tf.sqrt(across**2 + down**2 + 1e-8), (tf.shape(images)[0], -1))
