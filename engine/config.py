@@ -21,6 +21,9 @@ class NetworkConfig:
     widths: tuple[int, ...] = (48, 96, 128)  # channels per resolution level, finest first
     block_depth: int = 2  # residual blocks per level on each side of the U
     embedding_dims: int = 32  # size of the sinusoidal noise-level embedding
+    # True: the network also takes a colour hint, the main colour to paint in (engine.colour);
+    # models saved before it have none and rebuild without that input.
+    colour_hint: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,17 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
+class ColourConfig:
+    """The colour hint's training and its palette: where variants without a hint get one."""
+
+    # Share of training examples shown no hint, so the network also draws without one.
+    hint_dropout: float = 0.15
+    # Main colours of the training drawings as flat R, G, B triples (0-255): a variant asked for
+    # no particular colour draws one from here, seeded, so its colours are the style's own.
+    palette: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """Everything that defines a trained model; saved as JSON next to its weights."""
 
@@ -65,6 +79,7 @@ class ModelConfig:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     noise: NoiseConfig = field(default_factory=NoiseConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    colour: ColourConfig = field(default_factory=ColourConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary."""
@@ -80,6 +95,10 @@ class ModelConfig:
             schedule=parse_section(ScheduleConfig, data, "schedule"),
             noise=parse_section(NoiseConfig, data, "noise"),
             train=parse_section(TrainConfig, data, "train"),
+            # Models saved before the colour hint have no such section.
+            colour=(
+                parse_section(ColourConfig, data, "colour") if "colour" in data else ColourConfig()
+            ),
         )
         network, schedule = config.network, config.schedule
         for name in ("image_size", "patch_size", "block_depth", "embedding_dims"):
@@ -94,6 +113,13 @@ class ModelConfig:
             "network.image_size",
             "must be a multiple of network.patch_size",
         )
+        _require(
+            len(config.colour.palette) % 3 == 0
+            and all(0 <= value <= 255 for value in config.colour.palette),
+            "colour.palette",
+            "must be R, G, B triples of 0 to 255",
+        )
+        _require(0 <= config.colour.hint_dropout <= 1, "colour.hint_dropout", "must be 0 to 1")
         _require(schedule.levels >= 1, "schedule.levels", "must be at least 1")
         _require(
             0 < schedule.min_signal_rate < schedule.max_signal_rate < 1,
@@ -125,7 +151,11 @@ def parse_section(cls: type[Section], data: dict[str, Any], name: str) -> Sectio
 def _typed(value: Any, default: Any, field_name: str) -> Any:
     # bool is an int in Python but never a valid count or size here.
     is_int = isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(default, tuple):
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        kind = "true or false"
+    elif isinstance(default, tuple):
         if isinstance(value, list | tuple) and all(
             isinstance(x, int) and not isinstance(x, bool) for x in value
         ):

@@ -10,6 +10,10 @@ import numpy as np
 from keras import layers, ops
 
 from engine.config import NetworkConfig
+from engine.diffusion.colour import HINT_CHANNELS
+
+# Names of the layers the colour hint adds: a network without them loads into one with them.
+HINT_LAYERS = ("colour_hint_hidden", "colour_hint_out")
 
 # Compute precisions: Keras dtype policy of each (weights stay float32 in both).
 PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
@@ -44,7 +48,7 @@ def _residual_block(x, width: int):
 
 
 def build_network(config: NetworkConfig, precision: str = "float32") -> keras.Model:
-    """U-Net: (noisy images, mask, noise variances) -> predicted clean images.
+    """U-Net: (noisy images, mask, noise variances[, colour hint]) -> predicted clean images.
 
     The mask channel tells the network where the random noise is (1) and where the constant
     background is (0), so it does not have to infer the border from noise statistics.
@@ -80,6 +84,18 @@ def _build_unet(config: NetworkConfig, precision: str) -> keras.Model:
     inputs = layers.Concatenate()([noisy_images, mask])
     x = layers.Conv2D(config.widths[0], config.patch_size, strides=config.patch_size)(inputs)
     embedding = layers.AveragePooling2D(pool_size=config.patch_size)(embedding)
+    inputs = [noisy_images, mask, noise_variances]
+    if config.colour_hint:
+        # The hint joins as an offset of the stem's features; zero-initialised, so a network
+        # given the hint starts exactly where one without it stood (fine-tuning adds it).
+        hint = keras.Input((1, 1, HINT_CHANNELS), name="colour_hint")
+        inputs.append(hint)
+        offset = layers.Dense(64, activation="swish", name=HINT_LAYERS[0])(hint)
+        offset = layers.Dense(config.widths[0], kernel_initializer="zeros", name=HINT_LAYERS[1])(
+            offset
+        )
+        offset = layers.UpSampling2D(size=size // config.patch_size)(offset)
+        x = layers.Add()([x, offset])
     x = layers.Concatenate()([x, embedding])
 
     skips = []
@@ -106,9 +122,36 @@ def _build_unet(config: NetworkConfig, precision: str) -> keras.Model:
     )(x)
     if precision != "float32":
         pred_images = layers.Activation("linear", dtype="float32")(pred_images)
-    return keras.Model([noisy_images, mask, noise_variances], pred_images, name="unet")
+    return keras.Model(inputs, pred_images, name="unet")
 
 
-def denoise(network: keras.Model, noisy_images, masks, noise_rates, training: bool = False):
-    """Predicted clean images in [-1, 1] from noisy ones; the one parameterisation (x0) we use."""
-    return network([noisy_images, masks, noise_rates**2], training=training)
+def takes_hint(network: keras.Model) -> bool:
+    """Whether the network has the colour hint input."""
+    return len(network.inputs) == 4
+
+
+def denoise(
+    network: keras.Model, noisy_images, masks, noise_rates, hints=None, training: bool = False
+):
+    """Predicted clean images in [-1, 1] from noisy ones; the one parameterisation (x0) we use.
+
+    hints: (B, 1, 1, 4) colour hints (engine.diffusion.colour) for a network that takes them;
+    None gives such a network no hint.
+    """
+    inputs = [noisy_images, masks, noise_rates**2]
+    if takes_hint(network):
+        if hints is None:
+            hints = ops.zeros((ops.shape(noisy_images)[0], 1, 1, HINT_CHANNELS))
+        # Keras refuses a mix of arrays and tensors in one call.
+        inputs = [ops.convert_to_tensor(value) for value in [*inputs, hints]]
+    return network(inputs, training=training)
+
+
+def transfer_weights(source: keras.Model, target: keras.Model) -> None:
+    """Copy a network's weights into one of the same shape plus the colour hint's layers."""
+    sources = [layer for layer in source.layers if layer.weights]
+    targets = [layer for layer in target.layers if layer.weights and layer.name not in HINT_LAYERS]
+    if len(sources) != len(targets):
+        raise ValueError(f"{len(sources)} layers with weights do not match {len(targets)}")
+    for old, new in zip(sources, targets, strict=True):
+        new.set_weights(old.get_weights())

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from engine.config import ModelConfig
+from engine.diffusion.colour import hint_input, palette_colour, parse_colour
 from engine.diffusion.masks import dilate
 from engine.diffusion.method import keep_background, noise_at
 from engine.diffusion.noise import constant_noise, random_noise
@@ -16,7 +17,7 @@ from engine.diffusion.sampler import sample_ddim
 from engine.diffusion.schedule import sampling_times
 from engine.errors import Cancelled
 from engine.framing import crop_on_white, crop_to_model, frame_sketch, model_ink, to_rgba_patch
-from engine.model import denoise
+from engine.model import denoise, takes_hint
 from engine.paths import DEFAULT_MODEL_DIR
 from engine.request import GenerateRequest, GenerateResult, Variant
 from engine.upscaler.network import sketch_darkness, upscale
@@ -65,7 +66,9 @@ class Engine:
         self._device = device_name()
         # One traced graph per batch shape; reduce_retracing keeps varying counts cheap.
         self._predict = tf.function(
-            lambda images, masks, noise_rates: denoise(self.network, images, masks, noise_rates),
+            lambda images, masks, noise_rates, hints: denoise(
+                self.network, images, masks, noise_rates, hints
+            ),
             reduce_retracing=True,
         )
         self._upscale = tf.function(
@@ -95,7 +98,17 @@ class Engine:
             "device": self._device,
             "precision": self.precision,
             "upscaler": self.upscaler is not None,
+            "colour_hint": takes_hint(self.network),
         }
+
+    def hints(self, request: GenerateRequest, seeds: list[int]) -> np.ndarray:
+        """Each variant's colour hint, (N, 1, 1, 4): the request's colour, else a palette colour
+        drawn by the variant's seed (zeros, no hint, for an empty palette)."""
+        if request.colour is not None:
+            colours = [parse_colour(request.colour)] * len(seeds)
+        else:
+            colours = [palette_colour(self.config.colour.palette, seed) for seed in seeds]
+        return np.stack([hint_input(colour) for colour in colours])
 
     def upscale_images(self, images: np.ndarray, sketch_on_white: np.ndarray) -> np.ndarray:
         """Stage 2 alone: (N, S, S, 3) images in [-1, 1] to the sketch's side, (N, T, T, 3).
@@ -133,12 +146,14 @@ class Engine:
         else:
             start = noise_at(sketch[None], noises, times[0], self.config.schedule)
         start = keep_background(start, region, self.constant).astype(np.float32)
-        # 4. Denoise through the levels (DDIM), keeping the constant noise outside the region.
+        # 4. Denoise through the levels (DDIM), keeping the constant noise outside the region,
+        #    each variant in its colour (models with the colour hint).
         masks = np.broadcast_to(region, (request.count, self.size, self.size, 1)).astype(np.float32)
+        hints = self.hints(request, seeds)
 
         def denoise_fn(images: np.ndarray, noise_rate: float) -> np.ndarray:
             rates_in = np.full((len(images), 1, 1, 1), noise_rate, np.float32)
-            return self._predict(images.astype(np.float32), masks, rates_in).numpy()
+            return self._predict(images.astype(np.float32), masks, rates_in, hints).numpy()
 
         images = sample_ddim(
             denoise_fn,

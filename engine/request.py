@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from engine.diffusion.colour import parse_colour
 from engine.errors import EngineError
 
 MODES = ("mask", "sdedit", "noise")
@@ -45,6 +46,9 @@ class GenerateRequest:
     # True: the upsampling stage brings variants to the sketch's resolution; False: the plain
     # blow-up of the 64 px variant (a fast preview). Models without the stage always blow up.
     upscale: bool = True
+    # "#rrggbb": the main colour every variant paints in; None: each variant draws one from the
+    # model's palette by its seed. Models without the colour hint ignore it.
+    colour: str | None = None
 
     def __post_init__(self) -> None:
         check_sketch(self.sketch)
@@ -56,6 +60,13 @@ class GenerateRequest:
         _check_int("seed", self.seed, SEED_RANGE)
         if not isinstance(self.upscale, bool):
             raise EngineError(f"upscale must be true or false, got {self.upscale!r}")
+        if self.colour is not None:
+            if not isinstance(self.colour, str):
+                raise EngineError(f"colour must be a string like #3a7bd5, got {self.colour!r:.20}")
+            try:
+                parse_colour(self.colour)
+            except ValueError as error:
+                raise EngineError(str(error)) from None
         if self.strength is not None:
             if isinstance(self.strength, bool) or not isinstance(self.strength, int | float):
                 raise EngineError(f"strength must be a number, got {self.strength!r}")

@@ -37,6 +37,7 @@ class TrainOptions:
     learning_rate: float | None = None
     procedural: int | None = None  # train on N procedural eyes instead of data_dir
     recipe: str = "mask"
+    colour_hint: bool = False  # add the colour hint input (a model fine-tuned from one keeps it)
     seed: int = 0
     checkpoint_every: int = 250
 

@@ -12,11 +12,13 @@ import numpy as np
 import tensorflow as tf
 
 from engine.config import ModelConfig
+from engine.diffusion.colour import hint_input, main_colour, palette_of
 from engine.diffusion.masks import ink_of, squared_distance_to_ink, within_radius
 from engine.diffusion.method import keep_background, noise_at
 from engine.diffusion.noise import constant_noise
 from engine.diffusion.schedule import rates
-from engine.model import build_network, denoise
+from engine.errors import EngineError
+from engine.model import build_network, denoise, takes_hint, transfer_weights
 from engine.progress import BetweenSteps
 from engine.trainer import EmaTrainer, progress_line, run_training
 from engine.weights import MODEL_FORMAT, load_model
@@ -30,6 +32,7 @@ class TrainingSet:
 
     images: np.ndarray  # (N, S, S, 3) float32 in [-1, 1]
     squared_distances: np.ndarray  # (N, S, S) int32: where a mask of radius r is d2 <= r*r
+    hints: np.ndarray  # (N, 1, 1, 4) float32: each drawing's main colour as the network's hint
 
 
 @dataclass(frozen=True)
@@ -40,15 +43,26 @@ class Batch:
     masks: np.ndarray  # (B, S, S, 1): 1 = random noise, 0 = constant background
     noise_rates: np.ndarray  # (B, 1, 1, 1)
     targets: np.ndarray  # (B, S, S, 3): the drawing inside the mask, white outside
+    hints: np.ndarray  # (B, 1, 1, 4): the drawing's main colour, or zeros (no hint)
 
 
 def prepare_training_set(drawings: np.ndarray, sketches: np.ndarray) -> TrainingSet:
-    """Scale drawings to [-1, 1]; precompute each sketch's distance map (so masks are cheap)."""
+    """Scale drawings to [-1, 1]; precompute each sketch's distance map (so masks are cheap)
+    and each drawing's main colour."""
     images = drawings.astype(np.float32) / 127.5 - 1.0
     distances = np.stack(
         [squared_distance_to_ink(ink_of(sketch.astype(np.float32) / 255.0)) for sketch in sketches]
     ).astype(np.int32)
-    return TrainingSet(images, distances)
+    hints = np.stack([hint_input(main_colour(drawing / 255.0)) for drawing in drawings])
+    return TrainingSet(images, distances, hints)
+
+
+def with_palette(config: ModelConfig, drawings: np.ndarray) -> ModelConfig:
+    """The config with the training drawings' main colours as its palette (for hinted models)."""
+    if not config.network.colour_hint:
+        return config
+    palette = palette_of(drawings.astype(np.float32) / 255.0)
+    return dataclasses.replace(config, colour=dataclasses.replace(config.colour, palette=palette))
 
 
 def make_batch(
@@ -76,7 +90,9 @@ def make_batch(
     noisy_images = noise_at(images, noises, times, config.schedule)
     noisy_images = keep_background(noisy_images, masks, constant).astype(np.float32)
     targets = keep_background(images, masks, WHITE)
-    return Batch(noisy_images, masks, noise_rates, targets)
+    hints = data.hints[index].copy()
+    hints[rng.random(batch_size) < config.colour.hint_dropout] = 0.0
+    return Batch(noisy_images, masks, noise_rates, targets, hints)
 
 
 class Trainer(EmaTrainer):
@@ -94,19 +110,27 @@ class Trainer(EmaTrainer):
 
     def make_batch(self, rng: np.random.Generator):
         batch = make_batch(self.data, self.config, self.constant, rng)
-        return (batch.noisy_images, batch.masks, batch.noise_rates), batch.targets
+        return (batch.noisy_images, batch.masks, batch.noise_rates, batch.hints), batch.targets
 
     def predict(self, network, inputs, training: bool):
-        noisy_images, masks, noise_rates = inputs
-        return denoise(network, noisy_images, masks, noise_rates, training=training)
+        noisy_images, masks, noise_rates, hints = inputs
+        return denoise(network, noisy_images, masks, noise_rates, hints, training=training)
 
     def loss(self, predictions, targets):
         # L2, not L1: L1's per-pixel median on line art is the white page (blank outputs).
         return tf.reduce_mean(tf.square(predictions - targets))
 
     def start_from(self, model_dir: Path) -> None:
-        """Start from a trained model's weights (fine-tuning)."""
-        self._start_from_network(load_model(model_dir)[0], model_dir)
+        """Start from a trained model's weights (fine-tuning); a model without the colour hint
+        gives a hinted network all its weights, and the hint starts at zero effect."""
+        network = load_model(model_dir)[0]
+        if takes_hint(network) != takes_hint(self.network):
+            if not self.config.network.colour_hint:
+                raise EngineError(f"{model_dir} takes a colour hint: fine-tune it with the hint")
+            hinted = build_network(self.config.network)
+            transfer_weights(network, hinted)
+            network = hinted
+        self._start_from_network(network, model_dir)
 
 
 def train(

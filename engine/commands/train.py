@@ -47,6 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="mask",
         help="mask: the paper's method; full: ordinary full-image noise",
     )
+    parser.add_argument(
+        "--colour-hint",
+        action="store_true",
+        help="give the network a colour hint input (a model fine-tuned from one keeps it)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice")
     parser.add_argument("--checkpoint-every", type=int, default=250, help="steps between saves")
 
@@ -74,7 +79,7 @@ def train_model(args: Any, between_steps: BetweenSteps | None = None) -> None:
 
 
 def _train_diffusion(args: Any, between_steps: BetweenSteps | None) -> None:
-    from engine.train import config_for, prepare_training_set, train
+    from engine.train import config_for, prepare_training_set, train, with_palette
     from engine.weights import read_model_document
 
     overrides = {"recipe": args.recipe, "seed": args.seed}
@@ -90,6 +95,10 @@ def _train_diffusion(args: Any, between_steps: BetweenSteps | None) -> None:
     if args.from_dir is not None:
         # Fine-tuning keeps the network, schedule and constant noise of the model it starts from.
         base = ModelConfig.from_dict(read_model_document(args.from_dir)["config"])
+    if args.colour_hint:
+        base = dataclasses.replace(
+            base, network=dataclasses.replace(base.network, colour_hint=True)
+        )
     config = config_for(base, **overrides)
     size = config.network.image_size
     if args.procedural is not None:
@@ -101,6 +110,7 @@ def _train_diffusion(args: Any, between_steps: BetweenSteps | None) -> None:
 
         drawings, sketches = load_folder(args.data_dir, size)
     print(f"diffusion stage: {len(drawings)} drawings at {size} px", file=sys.stderr)
+    config = with_palette(config, drawings)
     data = prepare_training_set(drawings, sketches)
     trainer = train(
         config, data, args.out, args.from_dir, args.checkpoint_every, between_steps=between_steps

@@ -20,12 +20,17 @@ from engine.measure.metrics import (
     chamfer,
     detail,
     diversity,
-    features,
-    kid,
     nearest_distances,
     recall_precision,
     retrieval_accuracy,
     strokes_of,
+)
+from engine.measure.realism import (
+    REFERENCE_COUNT,
+    HeldOut,
+    kid_x1000,
+    measure_realism,
+    style_features,
 )
 from engine.request import DEFAULT_RADIUS, GenerateRequest
 
@@ -146,7 +151,7 @@ def score(
         "l1_outside": float(np.mean([d["l1_outside"] for d in diversities])),
         "one_minus_ssim": float(np.mean([d["one_minus_ssim"] for d in diversities])),
         "detail": float(np.mean(details)),
-        "kid_x1000": 1000 * kid(reference_features, features(flat)),
+        "kid_x1000": kid_x1000(reference_features, style_features(flat)),
         "nearest_train_rms": float(nearest_distances(flat, training).mean()),
     }
 
@@ -159,12 +164,14 @@ def run_evaluation(
     count: int = 8,
     report: Callable[[str], None] = print,
     side: int | None = None,
+    reference_count: int = REFERENCE_COUNT,
 ) -> dict:
     """Run every condition, score it, and write report.md, results.json and the pictures.
 
     side: draw the held-out sketches on layers of this many pixels, so the variants go through
     both stages as an artist's do (None: at the model's size). With an upsampling stage the
-    crispness tables and the 100 % zoom picture are measured too.
+    crispness tables and the 100 % zoom picture are measured too. reference_count: held-out
+    finished drawings in the realism figure's reference set (and as many in its floor set).
     """
     from engine.measure.report import write_grid, write_markdown, write_sweep_plot
 
@@ -188,13 +195,13 @@ def run_evaluation(
 
     # Computed once for all conditions: the sketches' strokes and the real drawings' features.
     sketch_strokes = [strokes_of(extract_strokes(sketch)) for sketch in sketches]
-    reference_features = features(reference)
+    reference_features = style_features(reference)
     results = {
         "sketches": sketch_count,
         "layer_side": side or size,
         "variants_per_sketch": count,
         "chance_retrieval": 1 / sketch_count,
-        "kid_floor_x1000": 1000 * kid(reference_features, features(floor_set)),
+        "kid_floor_x1000": kid_x1000(reference_features, style_features(floor_set)),
         "real_nearest_train_rms": float(nearest_distances(floor_set, training).mean()),
         "sketch_detail": float(np.mean([detail(s) for s in sketches])),
         "rows": [],
@@ -214,6 +221,9 @@ def run_evaluation(
         )
     results["claims"] = judge_claims(results)
     results["recommended_radius"] = recommend_radius(results)
+    report("realism: variants against held-out finished drawings of the style")
+    held_out = held_out_eyes(sketch_count + 2 * reference_count, side)
+    results["realism"] = measure_realism(engine, held_out, sketch_count, count, out_dir)
     if engine.upscaler is not None:
         results["crispness"] = measure_crispness(engine, out_dir, report)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -221,6 +231,16 @@ def run_evaluation(
     write_grid(sketches[:GRID_SKETCHES], examples, out_dir / "grid.png")
     write_sweep_plot(results, out_dir / "radius_sweep.png")
     return results
+
+
+def held_out_eyes(count: int, side: int | None) -> HeldOut:
+    """The first `count` held-out eyes: drawings and sketch layers at `side` (None: 64 px as
+    the training data is drawn)."""
+    if side is None:
+        drawings, sketches = make_eyes(count, HELDOUT_SEED)
+        return HeldOut(list(drawings.astype(np.float32) / 255.0), [_as_layer(s) for s in sketches])
+    eyes = [held_out_eye(index, side) for index in range(count)]
+    return HeldOut([drawing for drawing, _ in eyes], [as_layer(sketch) for _, sketch in eyes])
 
 
 def _row(results: dict, label: str) -> dict:

@@ -1,4 +1,6 @@
-"""Evaluation metrics needing no download: stroke fidelity, retrieval, diversity, KID, memorisation.
+"""Evaluation metrics needing no download: stroke fidelity, retrieval, diversity, memorisation.
+
+Realism (KID against finished drawings) is in engine.measure.realism.
 
 Images are (H, W, 3) float arrays in [0, 1] on white; ink masks are bool (H, W).
 """
@@ -98,45 +100,6 @@ def diversity(images: list[np.ndarray], region: np.ndarray) -> dict[str, float]:
 def detail(image: np.ndarray) -> float:
     """Share of pixels that carry paint (differ from white): how much the picture has in it."""
     return float(((1.0 - image.min(axis=-1)) > 0.25).mean())
-
-
-def features(images: np.ndarray) -> np.ndarray:
-    """Hand-made image features for KID: coarse colours, colour histogram, edge orientations."""
-    count = len(images)
-    coarse = images.reshape(count, 8, images.shape[1] // 8, 8, images.shape[2] // 8, 3).mean((2, 4))
-    histograms = np.stack(
-        [
-            np.histogram(images[i, ..., c], bins=8, range=(0, 1))[0]
-            for i in range(count)
-            for c in range(3)
-        ]
-    ).reshape(count, 24) / (images.shape[1] * images.shape[2])
-    gray = images.mean(-1)
-    gy, gx = np.gradient(gray, axis=(1, 2))
-    magnitude = np.hypot(gx, gy)
-    bins = ((np.arctan2(gy, gx) + np.pi) / (2 * np.pi) * 8).astype(int) % 8
-    cells = images.shape[1] // 4
-    orientation = np.zeros((count, 4, 4, 8))
-    for b in range(8):
-        weighted = np.where(bins == b, magnitude, 0.0)
-        orientation[..., b] = weighted.reshape(count, 4, cells, 4, cells).sum((2, 4))
-    return np.concatenate(
-        [coarse.reshape(count, -1), histograms, orientation.reshape(count, -1) / cells], axis=1
-    )
-
-
-def kid(real: np.ndarray, fake: np.ndarray) -> float:
-    """KID: unbiased MMD^2 with a cubic polynomial kernel (Binkowski et al. 2018) on features."""
-    dims = real.shape[1]
-
-    def kernel(x, y):
-        return (x @ y.T / dims + 1.0) ** 3
-
-    m, n = len(real), len(fake)
-    k_rr, k_ff, k_rf = kernel(real, real), kernel(fake, fake), kernel(real, fake)
-    term_rr = (k_rr.sum() - np.trace(k_rr)) / (m * (m - 1))
-    term_ff = (k_ff.sum() - np.trace(k_ff)) / (n * (n - 1))
-    return float(term_rr + term_ff - 2 * k_rf.mean())
 
 
 def nearest_distances(images: np.ndarray, references: np.ndarray) -> np.ndarray:

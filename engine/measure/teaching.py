@@ -1,7 +1,7 @@
 """Teaching measured: a quick training on 50 procedural flowers, scored before and after.
 
 The figures are evaluate's (retrieval, stroke recall, diversity; engine.measure.evaluate.score) on
-held-out flower sketches, and KID on colour and edge features (engine.measure.metrics) as the
+held-out flower sketches, and KID on colour and edge features (engine.measure.realism) as the
 colour/style distance of the variants to held-out flower drawings.
 """
 
@@ -20,7 +20,8 @@ from engine.data.strokes import extract_strokes
 from engine.images import write_png
 from engine.measure.crispness import as_layer
 from engine.measure.evaluate import Condition, framed_sketch, generate_condition, score
-from engine.measure.metrics import features, strokes_of
+from engine.measure.metrics import strokes_of
+from engine.measure.realism import style_features
 from engine.request import DEFAULT_RADIUS
 
 DRAWING_SIDE = 512  # the training drawings' side: the upsampler learns at an artist's resolution
@@ -48,7 +49,7 @@ def score_on_flowers(engine, sketch_count: int, count: int, training: np.ndarray
     ]
     framed = np.stack([framed_sketch(sketch, size) for sketch in sketches[:sketch_count]])
     sketch_strokes = [strokes_of(extract_strokes(sketch)) for sketch in framed]
-    reference = features(drawings[sketch_count:].astype(np.float32) / 255)
+    reference = style_features(drawings[sketch_count:].astype(np.float32) / 255)
     condition = Condition(f"mask r={DEFAULT_RADIUS}", "mask")
     outputs = generate_condition(engine, condition, layers, count)
     return score(outputs, sketch_strokes, reference, training), outputs, framed

@@ -73,6 +73,12 @@ class JobRequest(BaseModel):
         description="true: the upsampling stage brings variants to the sketch's resolution; "
         "false: a plain blow-up of the model-size variant (fast preview); null: true",
     )
+    colour: str | None = Field(
+        None,
+        pattern="^#[0-9a-fA-F]{6}$",
+        description="#rrggbb: the main colour every variant paints in (models with the colour "
+        "hint); null: each variant draws its own from the model's palette by its seed",
+    )
     live: str | None = Field(
         None,
         pattern=LIVE_KEY_PATTERN,

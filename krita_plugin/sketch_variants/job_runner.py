@@ -216,6 +216,7 @@ def build_request(job: Job) -> JobRequest:
         upscale=params.upscale,
         live=job.live,
         model=params.model,
+        colour=params.colour,
     )
 
 

@@ -19,6 +19,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from .colour_picker import ColourPicker
 from .controller import Controller
 from .model_picker import ModelPicker
 from .settings_dialog import SettingsDialog
@@ -83,6 +84,8 @@ class Panel(QWidget):
             "Redraw each variant at the layer's resolution; off: a plain blow-up (faster)"
         )
         form.addRow("", self.upscale)
+        self.colour = ColourPicker(params.colour)
+        form.addRow("Colour", self.colour)
 
         self.generate_button = QPushButton("Generate")
         self.generate_button.setToolTip("Variants of the active layer (Ctrl+Alt+Shift+G)")
@@ -146,6 +149,7 @@ class Panel(QWidget):
         self.mode.currentTextChanged.connect(self._params_changed)
         self.new_seed.toggled.connect(self._params_changed)
         self.upscale.toggled.connect(self._params_changed)
+        self.colour.changed.connect(self._params_changed)
         self.model.currentIndexChanged.connect(self._params_changed)
         self.train_button.clicked.connect(self.open_training)
         controller.training.on_model = lambda _name: self.model.refresh()
@@ -172,6 +176,7 @@ class Panel(QWidget):
             upscale=self.upscale.isChecked(),
             live_steps=self.controller.settings.params.live_steps,
             model=self.model.current(),
+            colour=self.colour.current(),
         )
 
     def refresh(self) -> None:

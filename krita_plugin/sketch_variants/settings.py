@@ -11,7 +11,15 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .values import COUNT_RANGE, MODES, RADIUS_RANGE, SEED_MAX, STEPS_RANGE, Params
+from .values import (
+    COUNT_RANGE,
+    MODES,
+    RADIUS_RANGE,
+    SEED_MAX,
+    STEPS_RANGE,
+    Params,
+    checked_colour,
+)
 
 GROUP = "sketch_variants"  # the section in kritarc
 APP_NAME = "sketch-variants"
@@ -53,6 +61,7 @@ def load(read: Reader) -> Settings:
         upscale=_bool(read("upscale", ""), p.upscale),
         live_steps=_int(read("live_steps", ""), p.live_steps, STEPS_RANGE),
         model=read("model", "").strip()[:64],
+        colour=checked_colour(read("colour", "")),
     )
     return Settings(
         params=params,

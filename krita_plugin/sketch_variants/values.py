@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -15,6 +16,13 @@ STEPS_RANGE = (1, 64)
 SEED_MAX = 2**31 - 1
 DEFAULT_RADIUS = 4  # the engine's default, from its radius sweep
 DEFAULT_SDEDIT_STRENGTH = 0.5
+HEX_COLOUR = re.compile("^#[0-9a-f]{6}$")
+
+
+def checked_colour(text: str) -> str:
+    """`text` as a lower-case #rrggbb colour, or "" (each variant its own) when it is not one."""
+    text = text.strip().lower()
+    return text if HEX_COLOUR.match(text) else ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class Params:
     upscale: bool = True
     live_steps: int = 8  # denoising steps of live previews (fewer = sooner; Keep uses `steps`)
     model: str = ""  # the model picked in the docker; "" = the engine's selected one (shipped)
+    colour: str = ""  # "#rrggbb": every variant's main colour; "" = each its own from the model
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ class JobRequest:
     upscale: bool = True  # the engine's upsampling stage, or the plain blow-up (live previews)
     live: str = ""  # the client's live key: the engine drops this key's older jobs; "" = none
     model: str = ""  # the model to draw with (a name from the engine); "" = the engine's selected
+    colour: str = ""  # "#rrggbb" main colour of every variant; "" = each its own from the model
 
     def to_json(self) -> bytes:
         """The request body as UTF-8 JSON."""
@@ -105,6 +115,8 @@ class JobRequest:
             body["live"] = self.live
         if self.model:
             body["model"] = self.model
+        if self.colour:
+            body["colour"] = self.colour
         return json.dumps(body).encode("utf-8")
 
 

@@ -8,7 +8,6 @@ from engine.measure.evaluate import run_evaluation
 from engine.measure.metrics import (
     chamfer,
     diversity,
-    kid,
     recall_precision,
     retrieval_accuracy,
     ssim,
@@ -50,16 +49,15 @@ def test_diversity_and_ssim():
     assert diversity([image, 1 - image], _ink(10))["l1_outside"] > 0.2
 
 
-def test_kid_is_near_zero_for_one_distribution_and_large_for_another():
-    rng = np.random.default_rng(1)
-    a, b = rng.normal(size=(200, 16)), rng.normal(size=(200, 16))
-    assert abs(kid(a, b)) < 0.05
-    assert kid(a, b + 3.0) > 1.0
-
-
 def test_a_tiny_evaluation_writes_its_report(tiny_engine, tmp_path):
     results = run_evaluation(
-        tiny_engine, tiny_engine, tmp_path, sketch_count=2, count=2, report=lambda line: None
+        tiny_engine,
+        tiny_engine,
+        tmp_path,
+        sketch_count=2,
+        count=2,
+        report=lambda line: None,
+        reference_count=6,
     )
     labels = [row["label"] for row in results["rows"]]
     assert (
@@ -72,7 +70,14 @@ def test_a_tiny_evaluation_writes_its_report(tiny_engine, tmp_path):
         "4_detail_grows_with_radius",
     }
     assert 2 <= results["recommended_radius"] <= 11
-    for name in ("report.md", "results.json", "grid.png", "radius_sweep.png"):
+    realism = {row["set"]: row for row in results["realism"]["rows"]}
+    assert realism["real drawings in greyscale"]["saturation_p90"] == 0.0
+    assert (
+        realism["real drawings in greyscale"]["kid_x1000"]
+        > realism["other real drawings (floor)"]["kid_x1000"]
+    )
+    assert "variants (default settings)" in realism
+    for name in ("report.md", "results.json", "grid.png", "radius_sweep.png", "realism.png"):
         assert (tmp_path / name).stat().st_size > 0
     assert json.loads((tmp_path / "results.json").read_text())["sketches"] == 2
     assert "| mask r=7 |" in (tmp_path / "report.md").read_text()
@@ -83,7 +88,14 @@ def test_evaluation_at_a_layer_side_goes_through_both_stages(tiny_two_stage_dir,
 
     engine = Engine.load(tiny_two_stage_dir)
     results = run_evaluation(
-        engine, None, tmp_path, sketch_count=2, count=2, report=lambda line: None, side=128
+        engine,
+        None,
+        tmp_path,
+        sketch_count=2,
+        count=2,
+        report=lambda line: None,
+        side=128,
+        reference_count=4,
     )
     assert results["layer_side"] == 128 and len(results["claims"]) == 4
     crispness = results["crispness"]
@@ -92,4 +104,5 @@ def test_evaluation_at_a_layer_side_goes_through_both_stages(tiny_two_stage_dir,
     assert (768, "two stages") in methods and (768, "blow-up of 64 px") in methods
     report = (tmp_path / "report.md").read_text()
     assert "| 512 | upsampler (from the true 64 px drawing) |" in report
+    assert "| variants (default settings) |" in report
     assert (tmp_path / crispness["picture"]).stat().st_size > 0

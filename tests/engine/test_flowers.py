@@ -8,7 +8,8 @@ import pytest
 from engine.data.flowers import HELDOUT_SEED, TRAIN_SEED, make_flowers
 from engine.data.procedural import make_eyes
 from engine.data.strokes import extract_strokes
-from engine.measure.metrics import chamfer, features, kid, strokes_of
+from engine.measure.metrics import chamfer, strokes_of
+from engine.measure.realism import kid_x1000, style_features
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +41,7 @@ def test_each_sketch_is_grey_pencil_near_its_drawings_lines_and_nearest_to_it(fl
 def test_flowers_are_a_style_of_their_own_not_eyes(flowers) -> None:
     eyes = make_eyes(40, TRAIN_SEED, 64)[0]
     more_flowers = make_flowers(40, HELDOUT_SEED, 64)[0]
-    own = kid(features(flowers[0] / 255.0), features(more_flowers / 255.0))
-    other = kid(features(flowers[0] / 255.0), features(eyes / 255.0))
+    reference = style_features(flowers[0] / 255.0)
+    own = kid_x1000(reference, style_features(more_flowers / 255.0))
+    other = kid_x1000(reference, style_features(eyes / 255.0))
     assert other > 10 * max(own, 1e-4)

@@ -219,6 +219,33 @@ def test_the_upscale_toggle_and_live_levels_are_kept_in_the_settings() -> None:
     assert load(lambda key, default: store.get(key, default)).params.live_steps == 8
 
 
+def test_the_colour_is_kept_in_the_settings_and_sent_only_when_chosen() -> None:
+    store: dict[str, str] = {"colour": "#3A7BD5"}
+    params = load(lambda key, default: store.get(key, default)).params
+    assert params.colour == "#3a7bd5"
+    save(load(lambda key, default: store.get(key, default)), store.__setitem__)
+    assert store["colour"] == "#3a7bd5"
+    store["colour"] = "blue"  # not a colour: each variant its own
+    assert load(lambda key, default: store.get(key, default)).params.colour == ""
+    body = json.loads(JobRequest(b"PNG", "mask", 1, 4, 9, 8, colour="#3a7bd5").to_json())
+    assert ServerJobRequest.model_validate(body).parameters().colour == "#3a7bd5"
+    assert "colour" not in json.loads(JobRequest(b"PNG", "mask", 1, 4, 9, 8).to_json())
+
+
+def test_the_docker_sends_the_colour_only_when_one_colour_is_asked_for(
+    krita: fake_krita.Krita, controller: Controller, served: Served
+) -> None:
+    extension.register()
+    docker = krita.factories[0].createDockWidget()
+    panel = docker.panel
+    assert panel.colour.current() == "" and panel.params().colour == ""
+    panel.colour.set_colour("#C02040")
+    assert panel.colour.current() == "#c02040" and panel.colour.button.text() == "#c02040"
+    assert krita.readSetting("sketch_variants", "colour", "") == "#c02040"
+    panel.colour.one_colour.setChecked(False)
+    assert panel.params().colour == "" and panel.colour.button.text() == "each its own"
+
+
 class _DrawnAtEveryCheck:
     """A host whose layer changes before every check and takes 20 ms to read, like a big layer
     while the artist draws."""

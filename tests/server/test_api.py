@@ -128,6 +128,16 @@ def test_upscale_reaches_the_engine_and_defaults_to_true(served):
     assert answer.status == 400 and answer.json()["error"].startswith("upscale:")
 
 
+def test_colour_reaches_the_engine_and_a_bad_one_is_named(served):
+    for given in ("#3A7bd5", None):
+        job_id = served.client.submit(sketch(3), count=1, steps=1, colour=given)
+        assert served.client.wait(job_id)["state"] == "done"
+        assert served.engine.requests[-1].colour == given
+    for bad in ("blue", "#12345", 7):
+        answer = served.client.request("POST", "/v1/jobs", _body(sketch(3), colour=bad))
+        assert answer.status == 400 and answer.json()["error"].startswith("colour:")
+
+
 def test_results_match_calling_the_engine_directly(served):
     image = sketch(4)
     for params in ({"mode": "sdedit", "strength": 0.3}, {"mode": "noise", "radius": 9}, {}):
