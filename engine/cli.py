@@ -21,6 +21,7 @@ COMMANDS = {
     "generate": "engine.commands.generate",
     "train": "engine.commands.train",
     "evaluate": "engine.commands.evaluate",
+    "compare-models": "engine.commands.compare_models",
     "bench": "engine.commands.bench",
     "measure-teaching": "engine.commands.measure_teaching",
     "bench-training": "engine.commands.bench_training",

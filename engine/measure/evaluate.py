@@ -223,7 +223,9 @@ def run_evaluation(
     results["recommended_radius"] = recommend_radius(results)
     report("realism: variants against held-out finished drawings of the style")
     held_out = held_out_eyes(sketch_count + 2 * reference_count, side)
-    results["realism"] = measure_realism(engine, held_out, sketch_count, count, out_dir)
+    results["realism"] = measure_realism(
+        engine, held_out, sketch_count, count, out_dir / "realism.png"
+    )
     if engine.upscaler is not None:
         results["crispness"] = measure_crispness(engine, out_dir, report)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")

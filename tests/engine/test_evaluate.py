@@ -106,3 +106,30 @@ def test_evaluation_at_a_layer_side_goes_through_both_stages(tiny_two_stage_dir,
     assert "| 512 | upsampler (from the true 64 px drawing) |" in report
     assert "| variants (default settings) |" in report
     assert (tmp_path / crispness["picture"]).stat().st_size > 0
+
+
+def test_models_are_compared_on_the_same_held_out_sketches(tiny_model_dir, tmp_path):
+    from engine.measure.comparison import compare_models
+
+    rows = compare_models(
+        [tiny_model_dir, tiny_model_dir],
+        tmp_path,
+        sketch_count=2,
+        count=2,
+        reference_count=4,
+        report=lambda line: None,
+    )
+    assert rows[0] == {**rows[1], "model": rows[0]["model"]}  # the same model scores the same
+    assert rows[0]["trained_steps"] == 0 and 0 <= rows[0]["retrieval"] <= 1
+    summary = json.loads((tmp_path / "comparison.json").read_text())
+    assert [row["set"] for row in summary["references"]][0] == "other real drawings (floor)"
+    table = (tmp_path / "comparison.md").read_text()
+    assert table.count(str(tiny_model_dir)) == 2 and "| real drawings in greyscale |" in table
+    assert len(list(tmp_path.glob("*.png"))) == 2
+
+
+def test_compare_models_names_a_folder_that_is_no_model(tmp_path, capsys):
+    from engine.cli import main
+
+    assert main(["compare-models", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert "is not a model folder" in capsys.readouterr().err
