@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from engine.config import ModelConfig
+from engine.diffusion.colour import hint_input, main_colour
 from engine.diffusion.masks import dilate
 from engine.diffusion.method import keep_background, noise_at
 from engine.diffusion.noise import constant_noise
@@ -91,10 +92,12 @@ def _region(drawing: HighResDrawing, size: int) -> np.ndarray:
 def _redraw(network, config, images, regions, noises, constant, strength: float) -> np.ndarray:
     times = sampling_times(max(1, round(STEPS * strength)), strength)
     start = keep_background(noise_at(images, noises, times[0], config.schedule), regions, constant)
+    # Each drawing's own main colour as the hint (models with one), as an artist's pick would be.
+    hints = np.stack([hint_input(main_colour((image + 1.0) / 2.0)) for image in images])
 
     def denoise_fn(noisy: np.ndarray, rate: float) -> np.ndarray:
         rates_in = np.full((len(noisy), 1, 1, 1), rate, np.float32)
-        return np.asarray(denoise(network, noisy, regions, rates_in))
+        return np.asarray(denoise(network, noisy, regions, rates_in, hints))
 
     start = start.astype(np.float32)
     return sample_ddim(denoise_fn, start, times, config.schedule, regions, constant)
