@@ -13,6 +13,7 @@ sys.path.insert(0, os.environ["SV_PYKRITA"])
 from krita_harness import wait  # noqa: E402
 from sketch_variants.adapter import KritaHost  # noqa: E402
 from sketch_variants.controller import Controller  # noqa: E402
+from sketch_variants.qt import QImage  # noqa: E402  (Krita 5's PyQt5 or Krita 6's PyQt6)
 
 JOB_TIMEOUT = float(os.environ.get("SV_JOB_TIMEOUT", "600"))
 LAYER_NAME = "eye sketch"
@@ -20,22 +21,17 @@ LAYER_NAME = "eye sketch"
 
 def load_sketch(document, path):
     """Copy the sketch PNG into a new paint layer of `document`; return the layer."""
-    from PyQt5.QtGui import QImage
-
-    image = QImage(path).convertToFormat(QImage.Format_ARGB32)
+    image = QImage(path).convertToFormat(QImage.Format.Format_ARGB32)
     node = document.createNode(LAYER_NAME, "paintlayer")
     document.rootNode().addChildNode(node, None)
     # Krita's RGBA U8 layers take BGRA bytes, which is ARGB32's memory order on little-endian.
-    pointer = image.constBits()
-    pointer.setsize(image.byteCount())
-    node.setPixelData(bytes(pointer), 0, 0, image.width(), image.height())
+    pixels = image.constBits().asstring(image.sizeInBytes())
+    node.setPixelData(pixels, 0, 0, image.width(), image.height())
     return node
 
 
 def make_kra(controller):
     """Generate variants of the example sketch through the plugin and save the document."""
-    from PyQt5.QtGui import QImage
-
     sketch_path, kra_path = os.environ["SV_SKETCH"], os.environ["SV_KRA"]
     size = QImage(sketch_path).size()
     app = Krita.instance()

@@ -138,11 +138,12 @@ def run_krita(
 
 def wait(predicate: Callable[[], bool], timeout: float) -> bool:
     """Inside Krita: run its event loop until predicate() holds or `timeout` s pass."""
-    from PyQt5.QtCore import QEventLoop, QTimer  # Krita's PyQt5; not needed outside Krita
+    # Krita's own Qt binding, through the plugin; not needed outside Krita.
+    from sketch_variants.qt import QEventLoop, QTimer
 
     deadline = time.monotonic() + timeout
     loop = QEventLoop()
     while not predicate() and time.monotonic() < deadline:
         QTimer.singleShot(20, loop.quit)
-        loop.exec_()
+        loop.exec()
     return predicate()

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from PyQt5.QtCore import QObject, QUrl
-from PyQt5.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
-
+from .qt import QNetworkReply, QNetworkRequest, QObject, QUrl, network_manager
 from .sse import SseParser
 from .values import JobRequest, Variant
 
@@ -30,14 +28,14 @@ UNREACHABLE, AUTH, REFUSED, PROTOCOL = FailureKind
 
 # Network errors that mean "nothing is listening there" rather than "it answered badly".
 _UNREACHABLE_ERRORS = {
-    QNetworkReply.ConnectionRefusedError,
-    QNetworkReply.HostNotFoundError,
-    QNetworkReply.TimeoutError,
-    QNetworkReply.OperationCanceledError,  # our transfer timeout fired
-    QNetworkReply.RemoteHostClosedError,
-    QNetworkReply.NetworkSessionFailedError,
-    QNetworkReply.TemporaryNetworkFailureError,
-    QNetworkReply.UnknownNetworkError,
+    QNetworkReply.NetworkError.ConnectionRefusedError,
+    QNetworkReply.NetworkError.HostNotFoundError,
+    QNetworkReply.NetworkError.TimeoutError,
+    QNetworkReply.NetworkError.OperationCanceledError,  # our transfer timeout fired
+    QNetworkReply.NetworkError.RemoteHostClosedError,
+    QNetworkReply.NetworkError.NetworkSessionFailedError,
+    QNetworkReply.NetworkError.TemporaryNetworkFailureError,
+    QNetworkReply.NetworkError.UnknownNetworkError,
 }
 REQUEST_TIMEOUT_MS = 15_000  # health, submit, result and cancel; never the event stream
 
@@ -125,7 +123,7 @@ class EngineClient(QObject):
     def __init__(self, parent: QObject | None = None, guard: Guard = unguarded) -> None:
         super().__init__(parent)
         self._guard = guard
-        self._network = QNetworkAccessManager(self)
+        self._network = network_manager(self)
         self.url = ""
         self.token = ""
         # Replies in flight. Without a reference from here a reply's wrapper can be collected
@@ -144,7 +142,7 @@ class EngineClient(QObject):
     def submit(self, job: JobRequest, on_ok: Callable[[str], None], on_error: OnError) -> None:
         """POST /v1/jobs; on_ok gets the job id."""
         request = self._request("/v1/jobs")
-        request.setHeader(QNetworkRequest.ContentTypeHeader, "application/json")
+        request.setHeader(QNetworkRequest.KnownHeaders.ContentTypeHeader, "application/json")
         reply = self._network.post(request, job.to_json())
 
         def accepted(body: dict[str, Any]) -> None:
@@ -198,7 +196,7 @@ class EngineClient(QObject):
     ) -> None:
         """POST a JSON body (e.g. /v1/trainings) and take the JSON answer."""
         request = self._request(path)
-        request.setHeader(QNetworkRequest.ContentTypeHeader, "application/json")
+        request.setHeader(QNetworkRequest.KnownHeaders.ContentTypeHeader, "application/json")
         self._on_json(self._network.post(request, body), on_ok, on_error)
 
     def open_stream(self, path: str) -> QNetworkReply:
@@ -252,9 +250,9 @@ class EngineClient(QObject):
 
 def _failure(reply: QNetworkReply) -> Failure | None:
     """The failure a finished reply represents, or None when it succeeded."""
-    status = reply.attribute(QNetworkRequest.HttpStatusCodeAttribute)
+    status = reply.attribute(QNetworkRequest.Attribute.HttpStatusCodeAttribute)
     if status is None:
-        if reply.error() == QNetworkReply.NoError:
+        if reply.error() == QNetworkReply.NetworkError.NoError:
             return None
         if reply.error() in _UNREACHABLE_ERRORS:
             return Failure(UNREACHABLE, reply.errorString())

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtGui import QColor
-from PyQt5.QtWidgets import QCheckBox, QColorDialog, QHBoxLayout, QPushButton, QWidget
-
+from .qt import QCheckBox, QColor, QColorDialog, QHBoxLayout, QPushButton, QWidget, Signal
 from .values import checked_colour
 
 DEFAULT_PICK = "#3a7bd5"  # the colour the button offers before the artist picks one
@@ -15,7 +12,7 @@ class ColourPicker(QWidget):
     """Off: every variant draws its main colour from the model's palette (by seed); on: all
     variants paint in the colour on the button (models with the colour hint)."""
 
-    changed = pyqtSignal()  # what current() returns may have changed
+    changed = Signal()  # what current() returns may have changed
 
     def __init__(self, colour: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -7,8 +7,6 @@ import traceback
 from collections.abc import Callable
 from dataclasses import replace
 
-from PyQt5.QtCore import QObject, pyqtSignal
-
 from . import settings as settings_module
 from .client import EngineClient, Failure
 from .connection import STARTING_MESSAGE, EngineConnection
@@ -16,6 +14,7 @@ from .engine_process import EngineProcess
 from .host import Host
 from .job_runner import JobRunner, Outcome
 from .live import LiveMode
+from .qt import QObject, Signal
 from .training_runner import TrainingRunner
 from .values import SEED_MAX, EngineState, Job, Params, Sketch, Target, UiState
 from .worker import Worker
@@ -27,7 +26,7 @@ _SEED_CEILING = SEED_MAX - 64
 class Controller(QObject):
     """Turns artist requests into engine jobs and their results into layers; never raises to Qt."""
 
-    changed = pyqtSignal()  # state was replaced
+    changed = Signal()  # state was replaced
 
     def __init__(self, host: Host, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -7,9 +7,8 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from PyQt5.QtCore import QObject, QProcess, QTimer
-
 from .client import Guard, unguarded
+from .qt import QObject, QProcess, QTimer
 
 # The engine prints this, then its URL, once it listens. Krita cannot import the engine, so this is
 # the plugin's own copy; a test pins it to the engine's.
@@ -70,7 +69,9 @@ class EngineProcess(QObject):
         """True while a process started here is alive (or detached and not stopped)."""
         if self._detached_pid:
             return True
-        return self._process is not None and self._process.state() != QProcess.NotRunning
+        return (
+            self._process is not None and self._process.state() != QProcess.ProcessState.NotRunning
+        )
 
     def start(
         self,
@@ -132,7 +133,7 @@ class EngineProcess(QObject):
             return
         for connected in (process.finished, process.errorOccurred):
             connected.disconnect()
-        if process.state() == QProcess.NotRunning:
+        if process.state() == QProcess.ProcessState.NotRunning:
             process.deleteLater()
             return
         # Never waitForFinished here: this runs on Krita's main thread, which must not freeze
@@ -195,7 +196,7 @@ class EngineProcess(QObject):
                 return
 
     def _error(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.FailedToStart and self._process is not None:
+        if error == QProcess.ProcessError.FailedToStart and self._process is not None:
             self._fail(f"could not start {self._process.program()}: {self._process.errorString()}")
 
     def _finished(self, code: int, status: QProcess.ExitStatus) -> None:

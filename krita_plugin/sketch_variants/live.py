@@ -8,11 +8,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 
-from PyQt5.QtCore import QObject, QTimer
-
 from .client import EngineClient, Failure
 from .host import Host
 from .job_runner import JobRunner, Outcome
+from .qt import QObject, QTimer
 from .values import SEED_MAX, Job, Params, Sketch, Target, Variant
 from .worker import Worker
 

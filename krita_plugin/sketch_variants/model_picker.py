@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PyQt5.QtWidgets import QComboBox, QWidget
-
 from .client import EngineClient, Failure
+from .qt import QComboBox, QWidget
 
 
 class ModelPicker(QComboBox):

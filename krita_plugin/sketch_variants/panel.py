@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from PyQt5.QtCore import QByteArray, Qt
-from PyQt5.QtGui import QPixmap
-from PyQt5.QtWidgets import (
+from .colour_picker import ColourPicker
+from .controller import Controller
+from .model_picker import ModelPicker
+from .qt import (
+    QByteArray,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -12,16 +14,14 @@ from PyQt5.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QPixmap,
     QProgressBar,
     QPushButton,
     QSpinBox,
+    Qt,
     QVBoxLayout,
     QWidget,
 )
-
-from .colour_picker import ColourPicker
-from .controller import Controller
-from .model_picker import ModelPicker
 from .settings_dialog import SettingsDialog
 from .training_dialog import TrainingDialog
 from .values import COUNT_RANGE, MODES, RADIUS_RANGE, SEED_MAX, EngineState, Params
@@ -99,7 +99,7 @@ class Panel(QWidget):
         self.progress.setTextVisible(True)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.thumbnails = QGridLayout()
 
         self.live = QCheckBox("Live")
@@ -245,7 +245,12 @@ def _pixmap(png: bytes, side: int) -> QPixmap:
     pixmap = QPixmap()
     if png:
         pixmap.loadFromData(QByteArray(png), "PNG")
-        pixmap = pixmap.scaled(side, side, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+        pixmap = pixmap.scaled(
+            side,
+            side,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
     return pixmap
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from PyQt5.QtCore import QBuffer, QByteArray, QIODevice, Qt
-from PyQt5.QtGui import QImage
+from .qt import QBuffer, QByteArray, QImage, QIODevice, Qt
 
 
 def swap_red_blue(pixels: bytes) -> bytes:
@@ -25,9 +24,9 @@ def is_transparent(pixels: bytes) -> bool:
 
 def encode_png(rgba: bytes, width: int, height: int) -> bytes:
     """PNG bytes of 8-bit straight-alpha RGBA pixels."""
-    image = QImage(rgba, width, height, width * 4, QImage.Format_RGBA8888)
+    image = QImage(rgba, width, height, width * 4, QImage.Format.Format_RGBA8888)
     buffer = QBuffer()
-    buffer.open(QIODevice.WriteOnly)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     image.save(buffer, "PNG")
     return bytes(buffer.data())
 
@@ -50,10 +49,15 @@ def decode_png_bgra(png: bytes, width: int, height: int) -> bytes | None:
     if image.isNull():
         return None
     if image.width() != width or image.height() != height:
-        image = image.scaled(width, height, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
+        image = image.scaled(
+            width,
+            height,
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
     # ARGB32 is one 0xAARRGGBB word per pixel: B, G, R, A in memory on little-endian machines,
     # which is Krita's order, and with 4 bytes a pixel its rows have no padding.
-    image = image.convertToFormat(QImage.Format_ARGB32)
+    image = image.convertToFormat(QImage.Format.Format_ARGB32)
     return image.constBits().asstring(image.sizeInBytes())
 
 

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PyQt5.QtWidgets import (
-    QCheckBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QWidget,
-)
-
+from .qt import QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 from .settings import Settings, token_file
 
 
@@ -27,7 +18,7 @@ class SettingsDialog(QDialog):
         self.server_url = QLineEdit(current.server_url)
         self.server_url.setPlaceholderText("empty: the plugin starts and uses a local engine")
         self.token = QLineEdit(current.token)
-        self.token.setEchoMode(QLineEdit.Password)
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setPlaceholderText(f"empty: read {token_file()}")
         self.command = QLineEdit(current.engine_command)
         self.command.setPlaceholderText("empty: the engine installed by `make install`")
@@ -45,7 +36,9 @@ class SettingsDialog(QDialog):
             "no password store for plugins."
         )
         self.storage.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)

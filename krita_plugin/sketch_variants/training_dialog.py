@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from PyQt5.QtCore import QByteArray, Qt
-from PyQt5.QtGui import QPixmap
-from PyQt5.QtWidgets import (
+from .qt import (
+    QByteArray,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -12,12 +11,13 @@ from PyQt5.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPixmap,
     QProgressBar,
     QPushButton,
+    Qt,
     QVBoxLayout,
     QWidget,
 )
-
 from .training_runner import LENGTH_LABELS, SOURCES, TrainingRunner
 
 PREVIEW_SIZE = 64
@@ -124,7 +124,9 @@ class TrainingDialog(QDialog):
             pixmap.loadFromData(QByteArray(png), "PNG")
             label = QLabel()
             label.setToolTip("what the model draws now for one of your drawings' sketches")
-            label.setPixmap(pixmap.scaled(PREVIEW_SIZE, PREVIEW_SIZE, Qt.KeepAspectRatio))
+            label.setPixmap(
+                pixmap.scaled(PREVIEW_SIZE, PREVIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio)
+            )
             self.previews.addWidget(label)
 
 

@@ -13,11 +13,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import QBuffer, QByteArray, QIODevice, QObject, Qt, pyqtSignal
-from PyQt5.QtGui import QImage
-
 from .client import EngineClient, Failure
 from .host import Host
+from .qt import QBuffer, QByteArray, QImage, QIODevice, QObject, Qt, Signal, readable_suffixes
 from .sse import SseParser
 from .values import Sketch
 from .worker import Worker
@@ -49,10 +47,15 @@ class TrainingState:
 def qimage_png(image: QImage) -> bytes:
     """PNG bytes of an image shrunk to at most MAX_SIDE (QImage is safe on a worker thread)."""
     if max(image.width(), image.height()) > MAX_SIDE:
-        image = image.scaled(MAX_SIDE, MAX_SIDE, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+        image = image.scaled(
+            MAX_SIDE,
+            MAX_SIDE,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
     data = QByteArray()
     buffer = QBuffer(data)
-    buffer.open(QIODevice.WriteOnly)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     image.save(buffer, "PNG")
     return bytes(data)
 
@@ -60,15 +63,23 @@ def qimage_png(image: QImage) -> bytes:
 def sketch_drawing_png(sketch: Sketch) -> bytes:
     """A layer's pixels (Krita's B, G, R, A order = QImage's ARGB32 in memory) as a PNG."""
     box = sketch.box
-    image = QImage(sketch.bgra, box.width, box.height, box.width * 4, QImage.Format_ARGB32)
+    image = QImage(sketch.bgra, box.width, box.height, box.width * 4, QImage.Format.Format_ARGB32)
     return qimage_png(image.copy())  # copy: the QImage must not outlive the bytes it points to
 
 
 def folder_drawing_pngs(folder: str) -> list[bytes]:
-    """The drawings of a folder as PNGs; unreadable files are skipped."""
+    """The drawings of a folder as PNGs; unreadable files are skipped, but not all of them."""
     files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in FOLDER_SUFFIXES)
-    images = (QImage(str(path)) for path in files)
-    return [qimage_png(image) for image in images if not image.isNull()]
+    readable = readable_suffixes()
+    images = (QImage(str(path)) for path in files if path.suffix.lower() in readable)
+    pngs = [qimage_png(image) for image in images if not image.isNull()]
+    unreadable = sorted({path.suffix.lower() for path in files} - readable)
+    if not pngs and unreadable:
+        # Each Krita build ships its own image format plugins (WebP, say, is not in every one).
+        raise ValueError(
+            f"this Krita cannot read {', '.join(unreadable)} images: save the drawings as PNG"
+        )
+    return pngs
 
 
 def training_body(name: str, steps: int, pngs: list[bytes]) -> bytes:
@@ -89,7 +100,7 @@ def training_body(name: str, steps: int, pngs: list[bytes]) -> bytes:
 class TrainingRunner(QObject):
     """Runs one training on the engine; `changed` fires whenever `state` is replaced."""
 
-    changed = pyqtSignal()
+    changed = Signal()
 
     def __init__(self, client: EngineClient, worker: Worker, host: Host) -> None:
         super().__init__(client)

@@ -6,16 +6,15 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PyQt5.QtCore import QObject, pyqtSignal
-
 from .client import Guard, unguarded
+from .qt import QObject, Signal
 
 
 class Worker(QObject):
     """One background thread per task; `on_done` is called on the thread that owns the Worker."""
 
     # Emitted from the background thread; Qt queues it to the Worker's (main) thread.
-    _finished = pyqtSignal(object, object, object)
+    _finished = Signal(object, object, object)
 
     def __init__(self, parent: QObject | None = None, guard: Guard = unguarded) -> None:
         super().__init__(parent)

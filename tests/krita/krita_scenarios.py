@@ -13,9 +13,6 @@ from dataclasses import replace
 from typing import Any
 
 from krita import Krita, Selection
-from PyQt5.QtCore import QItemSelectionModel
-from PyQt5.QtGui import QImage
-from PyQt5.QtWidgets import QAbstractItemView, QDockWidget
 
 sys.path.insert(0, os.environ["SV_PYKRITA"])
 
@@ -24,6 +21,7 @@ from krita_harness import wait  # noqa: E402  (packaging/ is on PYTHONPATH)
 from sketch_variants.adapter import KritaHost, read_sketch  # noqa: E402
 from sketch_variants.controller import Controller  # noqa: E402
 from sketch_variants.job_runner import build_request  # noqa: E402
+from sketch_variants.qt import QImage, QtCore, QtWidgets  # noqa: E402  (Krita's own binding)
 from sketch_variants.values import Job, Params, Target  # noqa: E402
 
 JOB_TIMEOUT = float(os.environ.get("SV_JOB_TIMEOUT", "240"))
@@ -98,9 +96,11 @@ def new_document(name: str) -> tuple[Any, Any]:
 def select_in_layers_docker(window: Any, names: set[str]) -> int:
     """Select layers by name in the Layers docker, as an artist does with Ctrl+click."""
     dock = next(
-        d for d in window.qwindow().findChildren(QDockWidget) if d.objectName() == "KisLayerBox"
+        d
+        for d in window.qwindow().findChildren(QtWidgets.QDockWidget)
+        if d.objectName() == "KisLayerBox"
     )
-    tree = dock.findChild(QAbstractItemView)
+    tree = dock.findChild(QtWidgets.QAbstractItemView)
     model = tree.model()
     chosen = []
 
@@ -113,7 +113,8 @@ def select_in_layers_docker(window: Any, names: set[str]) -> int:
 
     visit(tree.rootIndex())
     selection = tree.selectionModel()
-    flags = QItemSelectionModel.Select | QItemSelectionModel.Rows
+    flag = QtCore.QItemSelectionModel.SelectionFlag
+    flags = flag.Select | flag.Rows
     selection.clearSelection()
     for index in chosen:
         selection.select(index, flags)

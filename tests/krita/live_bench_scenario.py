@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from krita import Document, Krita
-from PyQt5.QtGui import QImage
 
 sys.path.insert(0, os.environ["SV_PYKRITA"])
 
@@ -31,6 +30,7 @@ import sketch_variants  # noqa: E402  (the installed plugin, registered as at st
 from krita_harness import wait  # noqa: E402  (packaging/ is on PYTHONPATH)
 from sketch_variants import job_runner  # noqa: E402
 from sketch_variants.pixels import swap_red_blue  # noqa: E402
+from sketch_variants.qt import QImage  # noqa: E402
 from sketch_variants.settings import load  # noqa: E402
 
 WIDTH, HEIGHT, SIDE = 4000, 3000, 600  # the document and the sketch's box
@@ -280,4 +280,6 @@ class Image:
 
     def save(self, path: Path) -> None:
         """Write the PNG."""
-        QImage(self.rgba, SIDE, SIDE, SIDE * 4, QImage.Format_RGBA8888).save(str(path), "PNG")
+        QImage(self.rgba, SIDE, SIDE, SIDE * 4, QImage.Format.Format_RGBA8888).save(
+            str(path), "PNG"
+        )

@@ -15,13 +15,13 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "krita_plugin"))
 
-from PyQt5.QtWidgets import QApplication  # noqa: E402
 from sketch_variants.pixels import (  # noqa: E402
     decode_png_bgra,
     encode_png,
     is_transparent,
     swap_red_blue,
 )
+from sketch_variants.qt import QtWidgets  # noqa: E402
 from sketch_variants.sse import SseParser  # noqa: E402
 from sketch_variants.values import JobRequest  # noqa: E402
 
@@ -41,7 +41,7 @@ def best_ms(work: Callable[[], object], repeats: int = 5) -> float:
 
 def main() -> None:
     """Print one row per sketch size."""
-    _app = QApplication.instance() or QApplication([])
+    _app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     print("       main thread  | worker thread: sketch -> request    | worker: per variant")
     print("side   empty check  | swap BGRA->RGBA  encode PNG  JSON  | decode PNG")
     for side in SIZES:

@@ -15,10 +15,10 @@ sys.path.insert(0, str(PLUGIN_DIR))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fake_krita  # noqa: E402
-from PyQt5.QtWidgets import QApplication  # noqa: E402
+from sketch_variants.qt import QtWidgets  # noqa: E402
 
 sys.modules["krita"] = fake_krita  # before the plugin package is imported anywhere
-APP = QApplication.instance() or QApplication([])
+APP = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
 
 from plugin_helpers import Served, configure  # noqa: E402
 from sketch_variants.adapter import KritaHost  # noqa: E402

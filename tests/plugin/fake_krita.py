@@ -5,9 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from PyQt5.QtCore import QByteArray, QObject, QRect, pyqtSignal
-from PyQt5.QtGui import QImage
-from PyQt5.QtWidgets import QAction, QDockWidget
+from sketch_variants.qt import QAction, QByteArray, QImage, QObject, QtCore, QtWidgets, Signal
 
 BYTES_PER_PIXEL = {"U8": 4, "U16": 8, "F16": 8, "F32": 16}
 
@@ -91,7 +89,7 @@ class Node:
         """Show or hide."""
         self._visible = value
 
-    def bounds(self) -> QRect:
+    def bounds(self) -> QtCore.QRect:
         """The exact box of pixels with non-zero alpha (the empty QRect if none)."""
         width, size = self.document.width(), BYTES_PER_PIXEL[self._depth]
         xs, ys = [], []
@@ -101,8 +99,8 @@ class Node:
                 xs.append(pixel % width)
                 ys.append(pixel // width)
         if not xs:
-            return QRect()
-        return QRect(min(xs), min(ys), max(xs) - min(xs) + 1, max(ys) - min(ys) + 1)
+            return QtCore.QRect()
+        return QtCore.QRect(min(xs), min(ys), max(xs) - min(xs) + 1, max(ys) - min(ys) + 1)
 
     def pixelData(self, x: int, y: int, w: int, h: int) -> QByteArray:  # noqa: N802
         """Raw pixels of a rectangle, row by row; transparent outside the canvas."""
@@ -120,7 +118,7 @@ class Node:
     def thumbnail(self, w: int, h: int) -> QImage:
         """A w x h picture of the layer; the same image (same cacheKey) until pixels change."""
         if self._thumbnail is None or (self._thumbnail.width(), self._thumbnail.height()) != (w, h):
-            self._thumbnail = QImage(w, h, QImage.Format_ARGB32)
+            self._thumbnail = QImage(w, h, QImage.Format.Format_ARGB32)
         return self._thumbnail
 
     def setPixelData(self, data: Any, x: int, y: int, w: int, h: int) -> bool:  # noqa: N802
@@ -265,7 +263,7 @@ class Window(QObject):
 class Notifier(QObject):
     """Application-level signals."""
 
-    applicationClosing = pyqtSignal()  # noqa: N815 - Krita's name
+    applicationClosing = Signal()  # noqa: N815 - Krita's name
 
 
 class Krita(QObject):
@@ -345,7 +343,7 @@ class Extension(QObject):
         super().__init__(parent if isinstance(parent, QObject) else None)
 
 
-class DockWidget(QDockWidget):
+class DockWidget(QtWidgets.QDockWidget):
     """Base class of plugin dockers."""
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import fake_krita
-from PyQt5.QtCore import QEventLoop, QTimer
+from sketch_variants.qt import QEventLoop, QTimer
 from sketch_variants.settings import GROUP
 
 from engine.server.app import EngineServer
@@ -23,14 +23,14 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         QTimer.singleShot(10, loop.quit)
-        loop.exec_()
+        loop.exec()
 
 
 def spin(milliseconds: int) -> None:
     """Let Qt deliver events for a while (to show that something does NOT happen)."""
     loop = QEventLoop()
     QTimer.singleShot(milliseconds, loop.quit)
-    loop.exec_()
+    loop.exec()
 
 
 class Served:

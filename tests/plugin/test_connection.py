@@ -38,6 +38,7 @@ class Impostor(ThreadingHTTPServer):
     def __init__(self) -> None:
         self.seen: list[tuple[str, str, str]] = []  # method, path, Authorization header
         self.answers: dict[tuple[str, str], Answer] = {}
+        self.redirects: dict[str, str] = {}  # path -> where a 307 sends the client
         impostor = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -46,6 +47,12 @@ class Impostor(ThreadingHTTPServer):
                 self.rfile.read(length)
                 auth = self.headers.get("Authorization", "")
                 impostor.seen.append((self.command, self.path, auth))
+                if self.path in impostor.redirects:
+                    self.send_response(307)
+                    self.send_header("Location", impostor.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 default = json_answer({"status": "ok", "id": "job-1"})
                 status, kind, body = impostor.answers.get((self.command, self.path), default)
                 self.send_response(status)
@@ -100,6 +107,22 @@ def test_a_program_that_is_not_the_engine_gets_no_job(
     )
     assert [(method, path) for method, path, _ in impostor.seen] == [("GET", "/v1/health")]
     assert not controller.state.busy and document.rootNode().childNodes()[-1].name() == "eye sketch"
+
+
+def test_a_redirect_is_never_followed_so_the_token_stays_where_the_artist_sent_it(
+    krita: fake_krita.Krita, impostor: Impostor
+) -> None:
+    # Qt 6 follows redirects by default, Qt 5 does not: the plugin asks both not to.
+    impostor.redirects["/v1/health"] = "/elsewhere/v1/health"
+    impostor.answers["GET", "/elsewhere/v1/health"] = json_answer(
+        {"service": "sketch-variants", "version": "0.1.0"}
+    )
+    configure(krita, server_url=impostor.url, token="studio-token")
+    controller = Controller(KritaHost())
+    controller.check_engine()
+    wait_for(lambda: controller.state.status is EngineState.UNREACHABLE)
+    assert [path for _, path, _ in impostor.seen] == ["/v1/health"]
+    assert "(HTTP 307)" in controller.state.reason
 
 
 def test_a_stale_address_held_by_another_program_starts_a_fresh_engine(

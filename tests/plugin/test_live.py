@@ -8,12 +8,12 @@ import time
 
 import fake_krita
 from plugin_helpers import Served, configure, paint, sketch_document, spin, wait_for
-from PyQt5.QtWidgets import QLabel
 from sketch_variants import actions, extension
 from sketch_variants.adapter import KritaHost
 from sketch_variants.client import EngineClient
 from sketch_variants.controller import Controller
 from sketch_variants.live import READ_SHARE, LiveMode
+from sketch_variants.qt import QLabel
 from sketch_variants.settings import load, save
 from sketch_variants.values import Box, JobRequest, Params, Sketch, Target
 from sketch_variants.worker import Worker

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import fake_krita
 from plugin_helpers import paint, sketch_document
-from PyQt5.QtGui import QImage
 from sketch_variants.adapter import KritaHost, read_sketch
 from sketch_variants.job_runner import build_request
+from sketch_variants.qt import QImage
 from sketch_variants.values import Box, Job, Params, Sketch, Target
 
 

@@ -11,8 +11,13 @@ import os
 import time
 
 from krita import Krita
-from PyQt5.QtCore import QTimer
-from PyQt5.QtWidgets import QApplication, QDockWidget, QMdiArea
+from sketch_variants.qt import QTimer, QtWidgets  # Krita 5's PyQt5 or Krita 6's PyQt6
+
+QApplication, QDockWidget, QMdiArea = (
+    QtWidgets.QApplication,
+    QtWidgets.QDockWidget,
+    QtWidgets.QMdiArea,
+)
 
 OUT = os.environ.get("SV_DRIVER_DIR", "")
 KEY_WAIT_S = float(os.environ.get("SV_KEY_WAIT", "30"))
