@@ -53,6 +53,8 @@ def register() -> Controller:
     SketchVariantsDocker.controller = controller
     app.addExtension(SketchVariantsExtension(app, controller))
     app.addDockWidgetFactory(
-        DockWidgetFactory(DOCKER_ID, DockWidgetFactoryBase.DockRight, SketchVariantsDocker)
+        DockWidgetFactory(
+            DOCKER_ID, DockWidgetFactoryBase.DockPosition.DockRight, SketchVariantsDocker
+        )
     )
     return controller

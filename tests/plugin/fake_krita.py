@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from typing import Any
 
@@ -347,10 +348,16 @@ class DockWidget(QtWidgets.QDockWidget):
     """Base class of plugin dockers."""
 
 
+class DockPosition(enum.IntEnum):
+    """Krita's docker positions, scoped as Krita 6 requires (Krita 5 accepts it too)."""
+
+    DockRight = 2
+
+
 class DockWidgetFactoryBase:
     """Docker positions."""
 
-    DockRight = 2
+    DockPosition = DockPosition
 
     def __init__(self, docker_id: str, position: int) -> None:
         self.docker_id, self.position = docker_id, position
