@@ -9,7 +9,7 @@ VPY := $(VENV)/bin/python
 # The stamp records that the venv matches pyproject.toml, so a second `make test` skips pip entirely.
 STAMP := $(VENV)/.installed-dev
 PIP_FLAGS := --disable-pip-version-check $(if $(CI),--progress-bar off,)
-SYSTEM_PACKAGES := krita python3-pyqt5 xvfb xauth xdotool
+SYSTEM_PACKAGES := krita python3-pyqt5 xvfb xauth xdotool debootstrap
 PYTEST_ARGS ?=
 
 .PHONY: help venv sysdeps lint test plugin install uninstall demo clean
@@ -31,13 +31,15 @@ $(STAMP): pyproject.toml | $(VPY)
 
 venv: $(STAMP)
 
-# Real-Krita tests need Krita, a virtual X server and xdotool; install them only where we may (root).
+# Real-Krita tests need Krita, a virtual X server and xdotool, and debootstrap for the Debian unstable
+# root Krita 6 runs in (tests/krita/krita6_root.py); install them only where we may (root).
 sysdeps:
 	@missing=""; \
 	command -v krita >/dev/null || missing="$$missing krita"; \
 	command -v Xvfb >/dev/null || missing="$$missing xvfb"; \
 	command -v xdotool >/dev/null || missing="$$missing xdotool"; \
 	command -v xauth >/dev/null || missing="$$missing xauth"; \
+	command -v debootstrap >/dev/null || missing="$$missing debootstrap"; \
 	dpkg -s python3-pyqt5 >/dev/null 2>&1 || missing="$$missing python3-pyqt5"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

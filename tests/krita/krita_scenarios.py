@@ -1,5 +1,6 @@
-"""Scenarios run INSIDE real Krita by `kritarunner -s krita_scenarios -f main`; facts go to a JSON
-file ($SV_RESULTS) that the pytest side asserts on."""
+"""Scenarios run INSIDE real Krita: Krita 5 by `kritarunner -s krita_scenarios -f main`, Krita 6
+by the sv_scenario_runner helper plugin (gui_driver/); facts go to a JSON file ($SV_RESULTS) that
+the pytest side asserts on."""
 
 from __future__ import annotations
 
@@ -89,7 +90,11 @@ def new_document(name: str) -> tuple[Any, Any]:
     document = app.createDocument(400, 300, name, "RGBA", "U8", "", 72.0)
     window = app.activeWindow() or app.openWindow()
     window.qwindow().show()
-    window.addView(document)
+    # Views of earlier documents stay open: this one must be the window's active view, the one
+    # setActiveNode and the Layers docker work on.
+    view = window.addView(document)
+    window.showView(view)
+    wait(lambda: getattr(window.activeView(), "document", lambda: None)() == document, 5)
     return document, window
 
 
@@ -100,7 +105,8 @@ def select_in_layers_docker(window: Any, names: set[str]) -> int:
         for d in window.qwindow().findChildren(QtWidgets.QDockWidget)
         if d.objectName() == "KisLayerBox"
     )
-    tree = dock.findChild(QtWidgets.QAbstractItemView)
+    # The layer tree by name: the docker holds other item views too (its combo boxes' lists).
+    tree = dock.findChild(QtWidgets.QTreeView, "listLayers")
     model = tree.model()
     chosen = []
 
@@ -329,8 +335,8 @@ SCENARIOS = {
 def main(*_args: object) -> None:
     """Run the scenarios named in $SV_SCENARIOS (all by default) and write their facts."""
     results = {"registered": hasattr(sketch_variants, "CONTROLLER")}
-    # kritarunner keeps its settings in kritarunnerrc, not kritarc: put the engine's address there
-    # through the same Krita settings API the plugin reads them with.
+    # kritarunner keeps its settings in kritarunnerrc, not kritarc: put the engine's address where
+    # this Krita program keeps them, through the same Krita settings API the plugin reads.
     for key in ("server_url", "token", "count", "steps", "radius"):
         Krita.instance().writeSetting("sketch_variants", key, os.environ["SV_" + key.upper()])
     controller = Controller(KritaHost())

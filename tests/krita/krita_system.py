@@ -9,7 +9,13 @@ import subprocess
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SYSTEM_TOOLS = {"krita": "krita", "kritarunner": "krita", "Xvfb": "xvfb", "xdotool": "xdotool"}
+SYSTEM_TOOLS = {
+    "krita": "krita",
+    "kritarunner": "krita",
+    "Xvfb": "xvfb",
+    "xdotool": "xdotool",
+    "debootstrap": "debootstrap",  # builds the root Krita 6 runs in
+}
 ENGINE_START_TIMEOUT = 420  # seconds: TensorFlow alone took 200 s to import on a loaded 2-core box
 
 

@@ -4,7 +4,6 @@ and the `sketch_variants_generate` shortcut, pressed with xdotool, inserts the v
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from krita_harness import ARTIFACTS, KritaHome, make_home, xvfb_display
-from krita_system import HERE, stop_process
+from conftest import RealKrita, add_helper_plugin, home_with_the_zip
+from krita_harness import ARTIFACTS, KritaHome, xvfb_display
+from krita_system import stop_process
 
-SCREENSHOT = ARTIFACTS / "krita-gui-docker.png"
 SHORTCUT = "ctrl+alt+shift+g"  # the default in krita_plugin/sketch_variants.action
 
 
@@ -31,7 +30,7 @@ def _wait_for_file(path: Path, timeout: float, process: subprocess.Popen) -> dic
 
 
 @pytest.fixture(scope="module")
-def display(krita_installed: None) -> Iterator[str]:
+def display(real_krita: RealKrita) -> Iterator[str]:
     """A private Xvfb display, so xdotool and Krita share it."""
     with xvfb_display() as name:
         yield name
@@ -39,36 +38,42 @@ def display(krita_installed: None) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def gui_home(
-    krita_installed: None, engine: Any, tmp_path_factory: pytest.TempPathFactory
+    real_krita: RealKrita,
+    plugin_zip: Path,
+    engine: Any,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> KritaHome:
-    """A home with the plugin (installed by the installer), the test driver, and the engine set."""
-    home = make_home(tmp_path_factory.mktemp("krita-gui-home"))
-    source = HERE / "gui_driver"
-    shutil.copy(source / "sv_test_driver.desktop", home.pykrita)
-    shutil.copytree(source / "sv_test_driver", home.pykrita / "sv_test_driver")
-    text = home.kritarc.read_text(encoding="utf-8")
-    home.kritarc.write_text(
-        text.replace("[python]\n", "[python]\nenable_sv_test_driver=true\n"), encoding="utf-8"
-    )
+    """A home with the plugin zip imported, the test driver, and the engine set."""
+    root = tmp_path_factory.mktemp(f"{real_krita.name}-gui-home")
+    home = home_with_the_zip(real_krita, plugin_zip, root)
+    add_helper_plugin(home, "sv_test_driver")
     home.set_plugin_settings(server_url=engine.url, token=engine.token, count="2", steps="4")
     return home
 
 
 @pytest.fixture(scope="module")
-def gui_run(gui_home: KritaHome, display: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def gui_run(
+    real_krita: RealKrita,
+    gui_home: KritaHome,
+    display: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict:
     """Start Krita, click the canvas, press the shortcut, and collect what the driver saw."""
     out = tmp_path_factory.mktemp("gui-driver")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    SCREENSHOT.unlink(missing_ok=True)
+    screenshot = _screenshot(real_krita)
+    screenshot.unlink(missing_ok=True)
     env = {
         **gui_home.env,
         "DISPLAY": display,
         "SV_DRIVER_DIR": str(out),
-        "SV_SCREENSHOT": str(SCREENSHOT),
+        "SV_SCREENSHOT": str(screenshot),
         "SV_KEY_WAIT": "20",
     }
-    log = (ARTIFACTS / "krita-gui.log").open("w")
-    krita = subprocess.Popen(["krita", "--nosplash"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    log = (ARTIFACTS / f"krita-gui-{real_krita.name}.log").open("w")
+    krita = subprocess.Popen(
+        real_krita.command(["krita", "--nosplash"]), env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         ready = _wait_for_file(out / "ready.json", 240, krita)
         x, y = ready["canvas"]
@@ -90,16 +95,23 @@ def gui_run(gui_home: KritaHome, display: str, tmp_path_factory: pytest.TempPath
         log.close()
 
 
-def test_the_docker_is_shown_and_screenshotted(gui_run: dict) -> None:
+def _screenshot(real_krita: RealKrita) -> Path:
+    return ARTIFACTS / f"{real_krita.name}-gui-docker.png"
+
+
+def test_the_docker_is_shown_and_screenshotted(gui_run: dict, real_krita: RealKrita) -> None:
     assert "error" not in gui_run, gui_run.get("error")
     assert gui_run["ready"]["docker_visible"]
     assert gui_run["ready"]["docker_title"] == "Sketch Variants"
-    assert SCREENSHOT.exists() and SCREENSHOT.stat().st_size > 10_000
+    screenshot = _screenshot(real_krita)
+    assert screenshot.exists() and screenshot.stat().st_size > 10_000
 
 
-def test_the_generate_shortcut_inserts_variants_above_the_sketch(gui_run: dict) -> None:
+def test_the_generate_shortcut_inserts_variants_above_the_sketch(
+    gui_run: dict, real_krita: RealKrita
+) -> None:
     assert "error" not in gui_run, gui_run.get("error")
-    (ARTIFACTS / "krita-gui-trigger.txt").write_text(f"{gui_run['trigger']}\n")
+    (ARTIFACTS / f"krita-gui-trigger-{real_krita.name}.txt").write_text(f"{gui_run['trigger']}\n")
     assert gui_run["stack"] == ["Background", "eye sketch", "eye sketch - variants"]
     names = [layer["name"] for layer in gui_run["layers"]]
     assert [name.split(" (")[0] for name in names] == [

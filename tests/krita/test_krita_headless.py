@@ -1,4 +1,4 @@
-"""The plugin in real Krita (kritarunner under Xvfb) with the real engine server: generate, fill
+"""The plugin in real Krita 5 and 6 (under Xvfb) with the real engine server: generate, fill
 two selected layers, refusals, engine down. One Krita run; each test checks one scenario's facts."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import RealKrita
+from krita_harness import ARTIFACTS, KritaHome, run_krita
 from krita_harness import HERE as PACKAGING
-from krita_harness import KritaHome, run_krita
 from krita_system import HERE
 
 SCENARIOS = "channel_order,generate,fill_selected,refusals,live,engine_down"
@@ -18,14 +19,19 @@ COUNT = 2  # variants per sketch: enough to check numbering, cheap on a CPU
 
 
 @pytest.fixture(scope="module")
-def facts(krita_home: KritaHome, engine: Any, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Run every scenario inside one kritarunner process and read what it observed."""
-    results = tmp_path_factory.mktemp("kritarunner") / "results.json"
+def facts(
+    real_krita: RealKrita,
+    krita_home: KritaHome,
+    engine: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict:
+    """Run every scenario inside one Krita process and read what it observed."""
+    results = tmp_path_factory.mktemp("scenarios") / "results.json"
     run = run_krita(
         krita_home,
-        ["kritarunner", "-s", "krita_scenarios", "-f", "main"],
+        real_krita.scenarios,
         timeout=420,
-        log_name="kritarunner.log",
+        log_name=f"scenarios-{real_krita.name}.log",
         PYTHONPATH=os.pathsep.join([str(HERE), str(PACKAGING)]),  # the scenarios, the harness
         SV_RESULTS=str(results),
         SV_SCENARIOS=SCENARIOS,
@@ -35,7 +41,7 @@ def facts(krita_home: KritaHome, engine: Any, tmp_path_factory: pytest.TempPathF
         SV_STEPS="4",
         SV_RADIUS="3",
     )
-    assert results.exists(), f"kritarunner wrote no results:\n{run.stderr[-3000:]}"
+    assert results.exists(), f"Krita wrote no results:\n{run.stderr[-3000:]}"
     data = json.loads(results.read_text())
     for name in SCENARIOS.split(","):
         assert "error" not in data.get(name, {}), data.get(name, {}).get("error")
@@ -129,7 +135,5 @@ def test_engine_down_tells_the_artist_what_to_do(facts: dict) -> None:
     assert down["stack"] == ["Background", "lonely sketch"]
 
 
-def test_the_kritarunner_log_is_kept(facts: dict) -> None:
-    from krita_harness import ARTIFACTS
-
-    assert Path(ARTIFACTS / "kritarunner.log").exists()
+def test_the_krita_log_is_kept(facts: dict, real_krita: RealKrita) -> None:
+    assert Path(ARTIFACTS / f"scenarios-{real_krita.name}.log").exists()

@@ -6,9 +6,9 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from conftest import RealKrita
 from krita_harness import REPO
 
-KRITA_ACTIONS = Path("/usr/share/krita/actions")
 PLUGIN_ACTIONS = REPO / "krita_plugin" / "sketch_variants.action"
 
 
@@ -28,8 +28,8 @@ def _shortcuts(path: Path) -> dict[str, list[frozenset[str]]]:
     return found
 
 
-def test_every_plugin_action_has_a_shortcut_no_krita_action_uses(krita_installed: None) -> None:
-    files = sorted(KRITA_ACTIONS.glob("*.action"))
+def test_every_plugin_action_has_a_shortcut_no_krita_action_uses(real_krita: RealKrita) -> None:
+    files = sorted((real_krita.share / "actions").glob("*.action"))
     assert len(files) > 20, "Krita's action files were not found"
     taken: dict[frozenset[str], str] = {}
     for path in files:

@@ -1,4 +1,4 @@
-"""In real Krita (kritarunner under Xvfb) with a real engine: two selected layers train a model
+"""In real Krita 5 and 6 (under Xvfb) with a real engine: two selected layers train a model
 through the docker's code path (the dialog's Start), and the model appears in its picker."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import start_engine
+from conftest import RealKrita, start_engine
 from krita_harness import HERE as PACKAGING
 from krita_harness import KritaHome, run_krita
 from krita_system import HERE
@@ -29,15 +29,17 @@ def training_engine(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture(scope="module")
-def facts(krita_home: KritaHome, training_engine: Any, tmp_path_factory) -> dict:
-    """Run the training scenario inside kritarunner and read what it observed."""
+def facts(
+    real_krita: RealKrita, krita_home: KritaHome, training_engine: Any, tmp_path_factory
+) -> dict:
+    """Run the training scenario inside Krita and read what it observed."""
     process, token, _ = training_engine
-    results = tmp_path_factory.mktemp("kritarunner-training") / "results.json"
+    results = tmp_path_factory.mktemp("scenarios-training") / "results.json"
     run = run_krita(
         krita_home,
-        ["kritarunner", "-s", "krita_scenarios", "-f", "main"],
+        real_krita.scenarios,
         timeout=420,
-        log_name="kritarunner-training.log",
+        log_name=f"scenarios-training-{real_krita.name}.log",
         PYTHONPATH=os.pathsep.join([str(HERE), str(PACKAGING)]),
         SV_RESULTS=str(results),
         SV_SCENARIOS="train",
@@ -47,7 +49,7 @@ def facts(krita_home: KritaHome, training_engine: Any, tmp_path_factory) -> dict
         SV_STEPS="4",
         SV_RADIUS="3",
     )
-    assert results.exists(), f"kritarunner wrote no results:\n{run.stderr[-3000:]}"
+    assert results.exists(), f"Krita wrote no results:\n{run.stderr[-3000:]}"
     data = json.loads(results.read_text())
     assert "error" not in data["train"], data["train"]["error"]
     return data["train"]
