@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from engine.errors import EngineError
 
 Section = TypeVar("Section")
+PREDICTIONS = ("x0", "v")
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,11 @@ class NetworkConfig:
     # True: the network also takes a colour hint, the main colour to paint in (engine.colour);
     # models saved before it have none and rebuild without that input.
     colour_hint: bool = False
+    # What the network's last layer predicts where the mask is: "x0", the clean image itself, or
+    # "v", the velocity (Salimans & Ho 2022), turned into the clean image inside the model as
+    # signal * noisy - noise * v: the noisy image's own colours pass through at low noise
+    # instead of being redrawn by the whole U-Net. Outside the mask it always predicts x0.
+    prediction: str = "x0"
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ class ModelConfig:
             "network.widths",
             "must be a non-empty list of channel counts of at least 1",
         )
+        _require(network.prediction in PREDICTIONS, "network.prediction", "must be x0 or v")
         _require(
             network.image_size % network.patch_size == 0,
             "network.image_size",

@@ -39,6 +39,19 @@ class SinusoidalEmbedding(layers.Layer):
         return {**super().get_config(), "dims": self.dims}
 
 
+@keras.saving.register_keras_serializable(package="sketch_variants")
+class VelocityToImage(layers.Layer):
+    """The clean image from a predicted velocity where the mask is (x0 = s * x - n * v), and the
+    network's output itself outside it, where the constant background hides no picture."""
+
+    def call(self, inputs):
+        noisy_images, mask, noise_variances, output = (ops.cast(t, "float32") for t in inputs)
+        noise_rates = ops.sqrt(noise_variances)
+        signal_rates = ops.sqrt(1.0 - noise_variances)
+        images = signal_rates * noisy_images - noise_rates * output
+        return mask * images + (1.0 - mask) * output
+
+
 def _residual_block(x, width: int):
     residual = x if x.shape[-1] == width else layers.Conv2D(width, 1)(x)
     x = layers.BatchNormalization(center=False, scale=False)(x)
@@ -113,7 +126,7 @@ def _build_unet(config: NetworkConfig, precision: str) -> keras.Model:
             x = _residual_block(x, width)
 
     # Zero-initialised output: training starts from "predict grey", a stable point.
-    pred_images = layers.Conv2DTranspose(
+    output = layers.Conv2DTranspose(
         3,
         config.patch_size,
         strides=config.patch_size,
@@ -121,8 +134,12 @@ def _build_unet(config: NetworkConfig, precision: str) -> keras.Model:
         name="pred_images",
     )(x)
     if precision != "float32":
-        pred_images = layers.Activation("linear", dtype="float32")(pred_images)
-    return keras.Model(inputs, pred_images, name="unet")
+        output = layers.Activation("linear", dtype="float32")(output)
+    if config.prediction == "v":
+        output = VelocityToImage(name="velocity_to_image")(
+            [noisy_images, mask, noise_variances, output]
+        )
+    return keras.Model(inputs, output, name="unet")
 
 
 def takes_hint(network: keras.Model) -> bool:

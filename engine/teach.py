@@ -38,6 +38,7 @@ class TrainOptions:
     procedural: int | None = None  # train on N procedural eyes instead of data_dir
     recipe: str = "mask"
     colour_hint: bool = False  # add the colour hint input (a model fine-tuned from one keeps it)
+    prediction: str | None = None  # "x0" or "v"; None: the model fine-tuned from's
     seed: int = 0
     checkpoint_every: int = 250
 

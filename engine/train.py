@@ -122,14 +122,20 @@ class Trainer(EmaTrainer):
 
     def start_from(self, model_dir: Path) -> None:
         """Start from a trained model's weights (fine-tuning); a model without the colour hint
-        gives a hinted network all its weights, and the hint starts at zero effect."""
-        network = load_model(model_dir)[0]
+        gives a hinted network all its weights, and the hint starts at zero effect; a model of
+        another prediction gives all but its last layer."""
+        network, config = load_model(model_dir)
         if takes_hint(network) != takes_hint(self.network):
             if not self.config.network.colour_hint:
                 raise EngineError(f"{model_dir} takes a colour hint: fine-tune it with the hint")
             hinted = build_network(self.config.network)
             transfer_weights(network, hinted)
             network = hinted
+        if config.network.prediction != self.config.network.prediction:
+            # The last layer's output means something else now: it starts from zero again (in
+            # the mask, v = 0 is x0 = signal * noisy image), the features below it are kept.
+            head = network.get_layer("pred_images")
+            head.set_weights([np.zeros_like(weight) for weight in head.get_weights()])
         self._start_from_network(network, model_dir)
 
 

@@ -52,6 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="give the network a colour hint input (a model fine-tuned from one keeps it)",
     )
+    parser.add_argument(
+        "--prediction",
+        choices=("x0", "v"),
+        default=None,
+        help="what the network predicts: the clean image or the velocity (default: the model "
+        "fine-tuned from's, else x0)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice")
     parser.add_argument("--checkpoint-every", type=int, default=250, help="steps between saves")
 
@@ -95,10 +102,12 @@ def _train_diffusion(args: Any, between_steps: BetweenSteps | None) -> None:
     if args.from_dir is not None:
         # Fine-tuning keeps the network, schedule and constant noise of the model it starts from.
         base = ModelConfig.from_dict(read_model_document(args.from_dir)["config"])
+    network = base.network
     if args.colour_hint:
-        base = dataclasses.replace(
-            base, network=dataclasses.replace(base.network, colour_hint=True)
-        )
+        network = dataclasses.replace(network, colour_hint=True)
+    if args.prediction is not None:
+        network = dataclasses.replace(network, prediction=args.prediction)
+    base = dataclasses.replace(base, network=network)
     config = config_for(base, **overrides)
     size = config.network.image_size
     if args.procedural is not None:
