@@ -14,7 +14,6 @@ Every other module imports Qt from here and is written so that both bindings acc
 from __future__ import annotations
 
 import os
-from typing import Any
 
 # Tests only: "pyqt6" skips PyQt5, so the plugin's Qt code can be tested under both bindings on a
 # machine that has both. Krita sets nothing here: Krita 6 refuses `import PyQt5` by itself.
@@ -74,7 +73,7 @@ QVBoxLayout = QtWidgets.QVBoxLayout
 QWidget = QtWidgets.QWidget
 
 
-def network_manager(parent: Any) -> Any:
+def network_manager(parent: QObject | None) -> QNetworkAccessManager:
     """A QNetworkAccessManager that never follows a redirect by itself.
 
     Qt 5 does not follow redirects, Qt 6 follows most by default: set one policy so the engine's
