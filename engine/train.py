@@ -44,6 +44,7 @@ class Batch:
     noise_rates: np.ndarray  # (B, 1, 1, 1)
     targets: np.ndarray  # (B, S, S, 3): the drawing inside the mask, white outside
     hints: np.ndarray  # (B, 1, 1, 4): the drawing's main colour, or zeros (no hint)
+    loss_weights: np.ndarray  # (B, S, S, 1): each pixel's weight in the L2 loss on the image
 
 
 def prepare_training_set(drawings: np.ndarray, sketches: np.ndarray) -> TrainingSet:
@@ -92,7 +93,19 @@ def make_batch(
     targets = keep_background(images, masks, WHITE)
     hints = data.hints[index].copy()
     hints[rng.random(batch_size) < config.colour.hint_dropout] = 0.0
-    return Batch(noisy_images, masks, noise_rates, targets, hints)
+    return Batch(
+        noisy_images, masks, noise_rates, targets, hints, loss_weights(masks, noise_rates, config)
+    )
+
+
+def loss_weights(masks: np.ndarray, noise_rates: np.ndarray, config: ModelConfig) -> np.ndarray:
+    """Per-pixel weights of the loss on the clean image, so that it is the loss on what the
+    network predicts: 1 for x0; for v, 1 / noise_rate**2 inside the mask (an error of e in v is
+    one of noise_rate * e in the image), else low-noise steps learn too little and leave noise
+    in the last step's image. Outside the mask the network predicts the image itself."""
+    if config.network.prediction == "x0":
+        return np.ones_like(masks)
+    return (masks / np.square(noise_rates) + (1.0 - masks)).astype(np.float32)
 
 
 class Trainer(EmaTrainer):
@@ -110,15 +123,17 @@ class Trainer(EmaTrainer):
 
     def make_batch(self, rng: np.random.Generator):
         batch = make_batch(self.data, self.config, self.constant, rng)
-        return (batch.noisy_images, batch.masks, batch.noise_rates, batch.hints), batch.targets
+        inputs = (batch.noisy_images, batch.masks, batch.noise_rates, batch.hints)
+        return inputs, (batch.targets, batch.loss_weights)
 
     def predict(self, network, inputs, training: bool):
         noisy_images, masks, noise_rates, hints = inputs
         return denoise(network, noisy_images, masks, noise_rates, hints, training=training)
 
     def loss(self, predictions, targets):
+        images, weights = targets
         # L2, not L1: L1's per-pixel median on line art is the white page (blank outputs).
-        return tf.reduce_mean(tf.square(predictions - targets))
+        return tf.reduce_mean(weights * tf.square(predictions - images))
 
     def start_from(self, model_dir: Path) -> None:
         """Start from a trained model's weights (fine-tuning); a model without the colour hint

@@ -25,7 +25,7 @@ from engine.weights import save_model
 CHECKPOINT_DIR = "checkpoint"
 
 # (inputs of the network, targets) of one step
-Batch = tuple[tuple[np.ndarray, ...], np.ndarray]
+Batch = tuple[tuple[np.ndarray, ...], np.ndarray | tuple[np.ndarray, ...]]
 
 
 class EmaTrainer:

@@ -80,3 +80,15 @@ def test_fine_tuning_an_image_model_to_velocity_starts_its_last_layer_anew(
     # v = 0 everywhere: the noisy image scaled by the signal rate inside the mask, 0 outside.
     np.testing.assert_allclose(predicted[inside], 0.8 * images[inside], rtol=1e-5, atol=1e-6)
     assert not predicted[~inside].any()
+
+
+def test_velocity_losses_weigh_each_masked_pixel_by_its_scale_in_the_image(tiny_config, v_config):
+    from engine.train import loss_weights
+
+    masks = np.zeros((2, 4, 4, 1), np.float32)
+    masks[:, :2] = 1.0
+    rates = np.array([0.5, 0.25], np.float32).reshape(2, 1, 1, 1)
+    assert np.all(loss_weights(masks, rates, tiny_config) == 1.0)
+    weights = loss_weights(masks, rates, v_config)
+    assert np.all(weights[0, :2] == 4.0) and np.all(weights[1, :2] == 16.0)
+    assert np.all(weights[:, 2:] == 1.0)
