@@ -23,11 +23,13 @@ ARTIFACTS = REPO / "out" / "test-artifacts"  # Krita's logs and screenshots, kep
 def xvfb_display() -> Iterator[str]:
     """A private Xvfb display (":N"), without xvfb-run, whose xauth is only a recommendation."""
     read, write = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-        pass_fds=(write,),
-        stderr=subprocess.DEVNULL,
-    )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with (ARTIFACTS / "xvfb.log").open("a") as log:  # what the X servers said, for a reader
+        server = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+            pass_fds=(write,),
+            stderr=log,
+        )
     os.close(write)
     with os.fdopen(read) as pipe:
         number = pipe.readline().strip()

@@ -94,7 +94,7 @@ def new_document(name: str) -> tuple[Any, Any]:
     # setActiveNode and the Layers docker work on.
     view = window.addView(document)
     window.showView(view)
-    wait(lambda: getattr(window.activeView(), "document", lambda: None)() == document, 5)
+    wait(lambda: window.activeView() is not None and window.activeView().document() == document, 5)
     return document, window
 
 
