@@ -62,6 +62,9 @@ class TrainConfig:
     radius_min: int = 2  # smallest mask radius drawn in training (pixels at image_size)
     radius_max: int = 11  # largest mask radius drawn in training
     full_mask_fraction: float = 0.3  # share of examples noised over the whole image (baselines)
+    # Extra loss weight of a pixel per unit of its target's chroma (max - min channel, 0..1):
+    # colour is a few percent of the pixels, and an unweighted L2 lets the network paint it grey.
+    colour_weight: float = 0.0
     seed: int = 0  # seed of every random choice in training
     data: str = "procedural:4000"  # "procedural:N" or a folder path the drawings came from
 

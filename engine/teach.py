@@ -39,6 +39,7 @@ class TrainOptions:
     recipe: str = "mask"
     colour_hint: bool = False  # add the colour hint input (a model fine-tuned from one keeps it)
     prediction: str | None = None  # "x0" or "v"; None: the model fine-tuned from's
+    colour_weight: float | None = None  # extra loss weight per unit of chroma; None: the model's
     seed: int = 0
     checkpoint_every: int = 250
 

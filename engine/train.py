@@ -93,19 +93,27 @@ def make_batch(
     targets = keep_background(images, masks, WHITE)
     hints = data.hints[index].copy()
     hints[rng.random(batch_size) < config.colour.hint_dropout] = 0.0
-    return Batch(
-        noisy_images, masks, noise_rates, targets, hints, loss_weights(masks, noise_rates, config)
-    )
+    weights = loss_weights(masks, noise_rates, targets, config)
+    return Batch(noisy_images, masks, noise_rates, targets, hints, weights)
 
 
-def loss_weights(masks: np.ndarray, noise_rates: np.ndarray, config: ModelConfig) -> np.ndarray:
-    """Per-pixel weights of the loss on the clean image, so that it is the loss on what the
-    network predicts: 1 for x0; for v, 1 / noise_rate**2 inside the mask (an error of e in v is
-    one of noise_rate * e in the image), else low-noise steps learn too little and leave noise
-    in the last step's image. Outside the mask the network predicts the image itself."""
-    if config.network.prediction == "x0":
-        return np.ones_like(masks)
-    return (masks / np.square(noise_rates) + (1.0 - masks)).astype(np.float32)
+def loss_weights(
+    masks: np.ndarray, noise_rates: np.ndarray, targets: np.ndarray, config: ModelConfig
+) -> np.ndarray:
+    """Per-pixel weights of the loss on the clean image: (B, S, S, 1).
+
+    So that it is the loss on what the network predicts: 1 for x0; for v, 1 / noise_rate**2
+    inside the mask (an error of e in v is one of noise_rate * e in the image), else low-noise
+    steps learn too little and leave noise in the last step's image; outside the mask the
+    network predicts the image itself. Times 1 + colour_weight * the target's chroma.
+    """
+    weights = np.ones_like(masks)
+    if config.network.prediction == "v":
+        weights = masks / np.square(noise_rates) + (1.0 - masks)
+    if config.train.colour_weight > 0:
+        chroma = (targets.max(axis=-1, keepdims=True) - targets.min(axis=-1, keepdims=True)) / 2
+        weights = weights * (1.0 + config.train.colour_weight * chroma)
+    return weights.astype(np.float32)
 
 
 class Trainer(EmaTrainer):

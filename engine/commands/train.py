@@ -59,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="what the network predicts: the clean image or the velocity (default: the model "
         "fine-tuned from's, else x0)",
     )
+    parser.add_argument(
+        "--colour-weight",
+        type=float,
+        default=None,
+        help="extra loss weight per unit of a pixel's chroma (default: the model's, else 0)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice")
     parser.add_argument("--checkpoint-every", type=int, default=250, help="steps between saves")
 
@@ -69,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise EngineError(f"--{name.replace('_', '-')} must be positive, got {value}")
+    if args.colour_weight is not None and args.colour_weight < 0:
+        raise EngineError(f"--colour-weight must be 0 or more, got {args.colour_weight}")
     train_model(args)
     print(f"model written to {args.out}")
     return 0
@@ -90,7 +98,7 @@ def _train_diffusion(args: Any, between_steps: BetweenSteps | None) -> None:
     from engine.weights import read_model_document
 
     overrides = {"recipe": args.recipe, "seed": args.seed}
-    for name in ("steps", "batch_size", "learning_rate"):
+    for name in ("steps", "batch_size", "learning_rate", "colour_weight"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     if args.procedural is not None:

@@ -88,7 +88,20 @@ def test_velocity_losses_weigh_each_masked_pixel_by_its_scale_in_the_image(tiny_
     masks = np.zeros((2, 4, 4, 1), np.float32)
     masks[:, :2] = 1.0
     rates = np.array([0.5, 0.25], np.float32).reshape(2, 1, 1, 1)
-    assert np.all(loss_weights(masks, rates, tiny_config) == 1.0)
-    weights = loss_weights(masks, rates, v_config)
+    grey = np.zeros((2, 4, 4, 3), np.float32)
+    assert np.all(loss_weights(masks, rates, grey, tiny_config) == 1.0)
+    weights = loss_weights(masks, rates, grey, v_config)
     assert np.all(weights[0, :2] == 4.0) and np.all(weights[1, :2] == 16.0)
     assert np.all(weights[:, 2:] == 1.0)
+    coloured = grey.copy()
+    coloured[..., 0] = 1.0  # chroma 1 in [-1, 1]: half the way from grey to pure red
+    config = dataclasses.replace(
+        v_config, train=dataclasses.replace(v_config.train, colour_weight=4.0)
+    )
+    np.testing.assert_allclose(loss_weights(masks, rates, coloured, config), 3.0 * weights)
+    coloured = grey.copy()
+    coloured[..., 0] = 1.0  # chroma 1 in [-1, 1]: half the way from grey to pure red
+    config = dataclasses.replace(
+        v_config, train=dataclasses.replace(v_config.train, colour_weight=4.0)
+    )
+    np.testing.assert_allclose(loss_weights(masks, rates, coloured, config), 3.0 * weights)
