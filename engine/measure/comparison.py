@@ -14,10 +14,18 @@ import numpy as np
 
 from engine.data.strokes import extract_strokes
 from engine.framing import crop_to_model, frame_sketch
-from engine.measure.evaluate import Condition, generate_condition, held_out_eyes
+from engine.measure.evaluate import held_out_eyes
 from engine.measure.metrics import detail, recall_precision, retrieval_accuracy, strokes_of
-from engine.measure.realism import REFERENCE_COUNT, measure_realism
-from engine.request import DEFAULT_RADIUS
+from engine.measure.realism import (
+    REALISM_SIDE,
+    REFERENCE_COUNT,
+    realism_table,
+    reference_sets,
+    resize,
+    saturation_p90,
+    variants_on_white,
+    write_picture,
+)
 
 
 def compare_models(
@@ -30,42 +38,29 @@ def compare_models(
     report: Callable[[str], None] = print,
 ) -> list[dict]:
     """Score each model folder (at least one); write comparison.json, comparison.md and one
-    picture a model."""
+    picture a model. Each model makes its variants once: realism is measured on them in their
+    frames, fidelity on the same variants shrunk to the model's size."""
     from engine.pipeline import Engine
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     held_out = held_out_eyes(sketch_count + 2 * reference_count, side)
     layers = held_out.layers[:sketch_count]
-    default = Condition(f"mask r={DEFAULT_RADIUS}", "mask")
     rows = []
     for index, model in enumerate(models):
         engine = Engine.load(model)
-        sketch_strokes = [
-            strokes_of(extract_strokes(crop_to_model(layer, frame_sketch(layer), engine.size)))
-            for layer in layers
-        ]
-        realism = measure_realism(
-            engine, held_out, sketch_count, count, out_dir / f"{index:02d}-{model.name}.png"
-        )
-        outputs = generate_condition(engine, default, layers, count)
-        strokes = [[strokes_of(extract_strokes(image)) for image in row] for row in outputs]
-        recalls = [
-            recall_precision(sketch, variant)[0]
-            for sketch, variants in zip(sketch_strokes, strokes, strict=True)
-            for variant in variants
-        ]
-        variants_row = realism["rows"][-1]
+        real, references = reference_sets(held_out, sketch_count, engine.size)
+        variants = [variants_on_white(engine, layer, count, REALISM_SIDE) for layer in layers]
+        (variants_row,) = realism_table(real, {"variants": np.concatenate(variants)})
         row = {
             "model": str(model),
             "trained_steps": _trained_steps(model),
             "kid_x1000": variants_row["kid_x1000"],
             "saturation_p90": variants_row["saturation_p90"],
-            "retrieval": retrieval_accuracy(strokes, sketch_strokes),
-            "recall": float(np.mean(recalls)),
-            "detail": float(np.mean([detail(image) for row in outputs for image in row])),
+            **fidelity(engine.size, layers, variants),
         }
         rows.append(row)
+        write_picture(engine, held_out, out_dir / f"{index:02d}-{model.name}.png")
         report(
             f"{model}: KID×1000 {row['kid_x1000']:.2f}  saturation {row['saturation_p90']:.3f}  "
             f"retrieval {row['retrieval']:.2f}  recall {row['recall']:.2f}"
@@ -74,13 +69,34 @@ def compare_models(
         "sketches": sketch_count,
         "variants_per_sketch": count,
         "layer_side": side or engine.size,
-        "real_saturation_p90": realism["real_saturation_p90"],
-        "references": realism["rows"][:-1],  # the same for every model
+        "real_saturation_p90": saturation_p90(real),
+        "references": realism_table(real, references),  # the same for every model
         "models": rows,
     }
     (out_dir / "comparison.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out_dir / "comparison.md").write_text(_markdown(summary))
     return rows
+
+
+def fidelity(size: int, layers: list[np.ndarray], variants: list[np.ndarray]) -> dict[str, float]:
+    """Retrieval, stroke recall and detail of each layer's variants (in its frame, on white),
+    measured at the model's size as the evaluation does."""
+    sketches = [
+        strokes_of(extract_strokes(crop_to_model(layer, frame_sketch(layer), size)))
+        for layer in layers
+    ]
+    small = [[resize(image, size) for image in row] for row in variants]
+    strokes = [[strokes_of(extract_strokes(image)) for image in row] for row in small]
+    recalls = [
+        recall_precision(sketch, variant)[0]
+        for sketch, row in zip(sketches, strokes, strict=True)
+        for variant in row
+    ]
+    return {
+        "retrieval": retrieval_accuracy(strokes, sketches),
+        "recall": float(np.mean(recalls)),
+        "detail": float(np.mean([detail(image) for row in small for image in row])),
+    }
 
 
 def _trained_steps(model: Path) -> int | None:

@@ -49,7 +49,7 @@ def saturation_p90(images: np.ndarray) -> float:
 def style_features(images: np.ndarray) -> np.ndarray:
     """One feature row per image: thumbnail colours, hue x saturation, edge orientations."""
     count, height, width, _ = images.shape
-    thumbnails = np.stack([_resize(image, THUMBNAIL) for image in images]).reshape(count, -1)
+    thumbnails = np.stack([resize(image, THUMBNAIL) for image in images]).reshape(count, -1)
 
     hue, saturation = hue_saturation(images)
     mask = painted(images)
@@ -110,7 +110,7 @@ def blurred_through(images: np.ndarray, side: int) -> np.ndarray:
     """Images shrunk to side x side and enlarged back: what a plain blow-up of the model shows."""
     full = images.shape[1]
     return np.stack(
-        [_resize(_resize(image, side), full, Image.Resampling.BICUBIC) for image in images]
+        [resize(resize(image, side), full, Image.Resampling.BICUBIC) for image in images]
     )
 
 
@@ -139,7 +139,7 @@ def realism_table(real: np.ndarray, sets: dict[str, np.ndarray]) -> list[dict[st
     return rows
 
 
-def _resize(
+def resize(
     image: np.ndarray, side: int, method: Image.Resampling = Image.Resampling.BOX
 ) -> np.ndarray:
     channels = [
@@ -182,7 +182,7 @@ def variants_on_white(engine, layer: np.ndarray, count: int, side: int) -> np.nd
     result = engine.generate(GenerateRequest(sketch=layer, count=count, seed=0))
     return np.stack(
         [
-            _resize(flatten_on_white(variant.patch), side, Image.Resampling.LANCZOS)
+            resize(flatten_on_white(variant.patch), side, Image.Resampling.LANCZOS)
             for variant in result.variants
         ]
     )
@@ -197,28 +197,34 @@ def measure_realism(
     Writes `picture` (when given): held-out drawings in the top row, their sketches, then
     variants, at the layer's size. Returns the table rows and the real drawings' saturation.
     """
-    size = REALISM_SIDE
+    real, sets = reference_sets(held_out, sketch_count, engine.size)
+    variants = [
+        variants_on_white(engine, layer, count, REALISM_SIDE)
+        for layer in held_out.layers[:sketch_count]
+    ]
+    rows = realism_table(real, {**sets, "variants (default settings)": np.concatenate(variants)})
+    if picture is not None:
+        write_picture(engine, held_out, picture)
+    return {"side": REALISM_SIDE, "real_saturation_p90": saturation_p90(real), "rows": rows}
+
+
+def reference_sets(
+    held_out: HeldOut, sketch_count: int, model_side: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The held-out drawings after the first `sketch_count` in their frames at REALISM_SIDE:
+    the first half the reference set, and the reference sets made from the second half."""
     framed = [
-        framed_drawing(drawing, layer, size)
+        framed_drawing(drawing, layer, REALISM_SIDE)
         for drawing, layer in zip(held_out.drawings, held_out.layers, strict=True)
     ]
     reference_count = (len(framed) - sketch_count) // 2
     real = np.stack(framed[sketch_count : sketch_count + reference_count])
     other_real = np.stack(framed[sketch_count + reference_count :])
-    variants = [
-        variants_on_white(engine, layer, count, size) for layer in held_out.layers[:sketch_count]
-    ]
-    sets = {
-        **references(real, other_real, engine.size),
-        "variants (default settings)": np.concatenate(variants),
-    }
-    rows = realism_table(real, sets)
-    if picture is not None:
-        _write_picture(engine, held_out, picture)
-    return {"side": size, "real_saturation_p90": saturation_p90(real), "rows": rows}
+    return real, references(real, other_real, model_side)
 
 
-def _write_picture(engine, held_out: HeldOut, path: Path) -> None:
+def write_picture(engine, held_out: HeldOut, path: Path) -> None:
+    """Held-out drawings in the top row, their sketches, then variants, at the layer's pixels."""
     columns = []
     pairs = list(zip(held_out.drawings, held_out.layers, strict=True))[:PICTURE_COLUMNS]
     for drawing, layer in pairs:
