@@ -33,6 +33,11 @@ def hue_saturation(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(chroma > 0, hue / 6.0, 0.0), saturation
 
 
+def painted(images: np.ndarray) -> np.ndarray:
+    """Pixels that carry paint (differ from white) of float RGB in [0, 1]: bool, one less axis."""
+    return (1.0 - images.min(axis=-1)) > PAINT_THRESHOLD
+
+
 def main_colour(image: np.ndarray) -> np.ndarray | None:
     """Mean colour of the most vivid half of a drawing's coloured paint, RGB in [0, 1].
 
@@ -41,7 +46,7 @@ def main_colour(image: np.ndarray) -> np.ndarray | None:
     image: (H, W, 3) float in [0, 1] on white. None when the drawing is (nearly) colourless.
     """
     _, saturation = hue_saturation(image)
-    coloured = ((1.0 - image.min(axis=-1)) > PAINT_THRESHOLD) & (saturation >= MIN_SATURATION)
+    coloured = painted(image) & (saturation >= MIN_SATURATION)
     if coloured.mean() < MIN_COLOURED_SHARE:
         return None
     chroma = image.max(axis=-1) - image.min(axis=-1)

@@ -47,9 +47,13 @@ def compare_models(
     held_out = held_out_eyes(sketch_count + 2 * reference_count, side)
     layers = held_out.layers[:sketch_count]
     rows = []
+    references_by_size: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
     for index, model in enumerate(models):
         engine = Engine.load(model)
-        real, references = reference_sets(held_out, sketch_count, engine.size)
+        # Framed once for all the models of one size (the blur reference depends on it).
+        if engine.size not in references_by_size:
+            references_by_size[engine.size] = reference_sets(held_out, sketch_count, engine.size)
+        real, references = references_by_size[engine.size]
         variants = [variants_on_white(engine, layer, count, REALISM_SIDE) for layer in layers]
         (variants_row,) = realism_table(real, {"variants": np.concatenate(variants)})
         row = {

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.diffusion.colour import painted
 from engine.diffusion.masks import squared_distance_to_ink
 
 TOLERANCE_PX = 2.0  # a stroke counts as reproduced within this many pixels
@@ -99,7 +100,7 @@ def diversity(images: list[np.ndarray], region: np.ndarray) -> dict[str, float]:
 
 def detail(image: np.ndarray) -> float:
     """Share of pixels that carry paint (differ from white): how much the picture has in it."""
-    return float(((1.0 - image.min(axis=-1)) > 0.25).mean())
+    return float(painted(image).mean())
 
 
 def nearest_distances(images: np.ndarray, references: np.ndarray) -> np.ndarray:

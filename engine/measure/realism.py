@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from engine.diffusion.colour import PAINT_THRESHOLD, hue_saturation
+from engine.diffusion.colour import hue_saturation, painted
 from engine.framing import crop_to_model, frame_sketch
 from engine.images import flatten_on_white
 from engine.request import GenerateRequest
@@ -31,11 +31,6 @@ ORIENTATION_BINS = 8
 THUMBNAIL_WEIGHT = 1 / 13
 COLOUR_WEIGHT = 2.3
 ORIENTATION_WEIGHT = 1 / 3
-
-
-def painted(images: np.ndarray) -> np.ndarray:
-    """Pixels that carry paint (differ from white): bool (N, H, W)."""
-    return (1.0 - images.min(axis=-1)) > PAINT_THRESHOLD
 
 
 def saturation_p90(images: np.ndarray) -> float:
