@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +18,15 @@ from engine.diffusion.method import keep_background, noise_at
 from engine.diffusion.noise import constant_noise, random_noise
 from engine.diffusion.sampler import sample_ddim
 from engine.diffusion.schedule import sampling_times
-from engine.errors import Cancelled
-from engine.framing import crop_on_white, crop_to_model, frame_sketch, model_ink, to_rgba_patch
+from engine.errors import Cancelled, EngineError
+from engine.framing import (
+    Frame,
+    crop_on_white,
+    crop_to_model,
+    frame_sketch,
+    model_ink,
+    to_rgba_patch,
+)
 from engine.model import denoise, takes_hint
 from engine.paths import DEFAULT_MODEL_DIR
 from engine.request import GenerateRequest, GenerateResult, Variant
@@ -47,6 +57,37 @@ def device_name() -> str:
         return "CPU"
     details = tf.config.experimental.get_device_details(gpus[0])
     return str(details.get("device_name", gpus[0].name))
+
+
+# Request fields each request brings into a stacked batch as its own rows; every other field
+# (steps, and whatever else the sampler call reads) must be equal for requests to share a stack.
+PER_REQUEST_FIELDS = frozenset(
+    {"sketch", "mode", "count", "radius", "strength", "seed", "upscale", "colour"}
+)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One request after steps 1-3: what the sampler needs of it, and what finishing needs."""
+
+    request: GenerateRequest
+    frame: Frame  # where the model's square lies on the sketch
+    region: np.ndarray  # (1, S, S, 1) where the model may draw
+    seeds: list[int]  # one per variant
+    times: np.ndarray  # the sampling times, from the request's steps and strength
+    start: np.ndarray  # (N, S, S, 3) float32 starting images
+    masks: np.ndarray  # (N, S, S, 1) float32, the region per variant
+    hints: np.ndarray  # (N, 1, 1, 4) colour hints
+
+    @property
+    def stack_key(self) -> tuple:
+        """Requests with equal keys can be denoised stacked, one network call a step."""
+        shared = tuple(
+            getattr(self.request, f.name)
+            for f in dataclasses.fields(self.request)
+            if f.name not in PER_REQUEST_FIELDS
+        )
+        return (self.times.tobytes(), *shared)
 
 
 class Engine:
@@ -127,6 +168,59 @@ class Engine:
         should_cancel: Callable[[], bool] | None = None,
     ) -> GenerateResult:
         """Variants of the request's sketch, each aligned with it; raises Cancelled if cancelled."""
+        prepared = self.prepare(request)
+        images = self.denoise([prepared], on_progress, should_cancel)[0]
+        return self.finish(prepared, images, should_cancel)
+
+    def generate_batch(
+        self,
+        requests: Sequence[GenerateRequest],
+        on_progress: Callable[[int, int, int], None] | None = None,
+        should_cancel: Callable[[int], bool] | None = None,
+    ) -> list[GenerateResult | EngineError | Cancelled]:
+        """Several requests' variants, those sharing a schedule stacked into one network call a
+        step (a studio's replica batching its artists' jobs); each request gets what `generate`
+        would give it, or the EngineError or Cancelled it alone raised.
+
+        on_progress(index, step, total) reports request `index`'s steps; should_cancel(index)
+        asks whether request `index` is cancelled: a stack stops once all of its requests are.
+        """
+        outcomes: list[GenerateResult | EngineError | Cancelled] = [Cancelled()] * len(requests)
+        stacks: dict[tuple, list[tuple[int, Prepared]]] = {}
+        for index, request in enumerate(requests):
+            try:
+                prepared = self.prepare(request)
+            except EngineError as error:  # one artist's empty sketch fails that job only
+                outcomes[index] = error
+                continue
+            stacks.setdefault(prepared.stack_key, []).append((index, prepared))
+        for members in stacks.values():
+
+            def stack_progress(step: int, total: int, members=members) -> None:
+                for index, _ in members:
+                    if on_progress is not None:
+                        on_progress(index, step, total)
+
+            def stack_cancelled(members=members) -> bool:
+                return should_cancel is not None and all(should_cancel(i) for i, _ in members)
+
+            try:
+                images = self.denoise([p for _, p in members], stack_progress, stack_cancelled)
+            except Cancelled:
+                continue
+            for (index, prepared), own in zip(members, images, strict=True):
+                if should_cancel is not None and should_cancel(index):
+                    continue  # its rows ran for its stack-mates; it gets no result
+                own_cancel = partial(should_cancel, index) if should_cancel is not None else None
+                try:
+                    outcomes[index] = self.finish(prepared, own, own_cancel)
+                except Cancelled as stopped:
+                    outcomes[index] = stopped
+        return outcomes
+
+    def prepare(self, request: GenerateRequest) -> Prepared:
+        """Steps 1-3 for one request: its framing, region and starting noise (EngineError if its
+        sketch is empty)."""
         # 1. Frame the sketch's ink and bring it to the model's size (EngineError if empty).
         frame = frame_sketch(request.sketch)
         sketch = crop_to_model(request.sketch, frame, self.size) * 2.0 - 1.0  # (S, S, 3)
@@ -146,10 +240,24 @@ class Engine:
         else:
             start = noise_at(sketch[None], noises, times[0], self.config.schedule)
         start = keep_background(start, region, self.constant).astype(np.float32)
-        # 4. Denoise through the levels (DDIM), keeping the constant noise outside the region,
-        #    each variant in its colour (models with the colour hint).
         masks = np.broadcast_to(region, (request.count, self.size, self.size, 1)).astype(np.float32)
-        hints = self.hints(request, seeds)
+        return Prepared(
+            request, frame, region, seeds, times, start, masks, self.hints(request, seeds)
+        )
+
+    def denoise(
+        self,
+        stack: Sequence[Prepared],
+        on_progress: Callable[[int, int], None] | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+    ) -> list[np.ndarray]:
+        """Step 4 for requests sharing a stack_key, their variants stacked into one network call
+        a step; each request's (N, S, S, 3) images, in [-1, 1] give or take an overshoot."""
+        # 4. Denoise through the levels, keeping the constant noise outside each variant's region,
+        #    each variant in its colour (models with the colour hint).
+        first = stack[0]
+        masks = np.concatenate([p.masks for p in stack])  # (sum N, S, S, 1)
+        hints = np.concatenate([p.hints for p in stack])
 
         def denoise_fn(images: np.ndarray, noise_rate: float) -> np.ndarray:
             rates_in = np.full((len(images), 1, 1, 1), noise_rate, np.float32)
@@ -157,13 +265,28 @@ class Engine:
 
         images = sample_ddim(
             denoise_fn,
-            start,
-            times,
+            np.concatenate([p.start for p in stack]),
+            first.times,
             self.config.schedule,
-            region,
+            masks,
             self.constant,
             on_step=on_progress,
             should_cancel=should_cancel,
+        )
+        return np.split(images, np.cumsum([len(p.seeds) for p in stack])[:-1])
+
+    def finish(
+        self,
+        prepared: Prepared,
+        images: np.ndarray,
+        should_cancel: Callable[[], bool] | None = None,
+    ) -> GenerateResult:
+        """Steps 5-6 for one request: its denoised images to variants at the sketch's pixels."""
+        request, frame, region, seeds = (
+            prepared.request,
+            prepared.frame,
+            prepared.region,
+            prepared.seeds,
         )
         # 5. Stage 2: each variant to the sketch's resolution, its lines placed by the sketch's own.
         side = None
