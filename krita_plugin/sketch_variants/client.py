@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from .events import Event, StateChange, parse_event
 from .qt import QNetworkReply, QNetworkRequest, QObject, QUrl, network_manager
 from .sse import SseParser
 from .values import JobRequest, Variant
@@ -64,21 +65,20 @@ def unguarded(work: Callable[[], object]) -> None:
 
 
 class EventStream(QObject):
-    """One job's event stream: progress callbacks as bytes arrive, then exactly one end callback."""
+    """One job's or training's event stream: typed events as bytes arrive, then exactly one of
+    a final StateChange (the last event) or on_error."""
 
     def __init__(
         self,
         reply: QNetworkReply,
-        on_progress: Callable[[int, int], None],
-        on_end: Callable[[str, str], None],
+        on_event: Callable[[Event], None],
         on_error: OnError,
         guard: Guard = unguarded,
     ) -> None:
         super().__init__(reply)
         self._reply = reply
         self._parser = SseParser()
-        self._on_progress, self._on_end, self._on_error = on_progress, on_end, on_error
-        self._guard = guard
+        self._on_event, self._on_error = on_event, on_error
         self._ended = False
         reply.readyRead.connect(lambda: guard(self._read))
         reply.finished.connect(lambda: guard(self._finished))
@@ -92,17 +92,16 @@ class EventStream(QObject):
     def _read(self) -> None:
         if self._ended:
             return
-        for event in self._parser.feed(bytes(self._reply.readAll())):
-            data = _json_object(event.data)
-            if event.event == "progress":
-                step, total = data.get("step"), data.get("total")
-                if isinstance(step, int) and isinstance(total, int):
-                    self._on_progress(step, total)
-            elif event.event == "state" and data.get("state") in ("done", "failed", "cancelled"):
+        for sse in self._parser.feed(bytes(self._reply.readAll())):
+            event = parse_event(sse.event, _json_object(sse.data))
+            if event is None:
+                continue
+            if isinstance(event, StateChange) and event.final:
                 self._ended = True
-                self._on_end(str(data["state"]), str(data.get("error") or ""))
+                self._on_event(event)
                 self._reply.abort()
                 return
+            self._on_event(event)
 
     def _finished(self) -> None:
         self._read()
@@ -111,7 +110,7 @@ class EventStream(QObject):
             return
         self._ended = True
         failure = _failure(self._reply) or Failure(
-            PROTOCOL, "the engine closed the progress stream before the job ended"
+            PROTOCOL, "the engine closed the progress stream before the work ended"
         )
         self._reply.deleteLater()
         self._on_error(failure)
@@ -156,18 +155,19 @@ class EngineClient(QObject):
 
     def events(
         self,
-        job_id: str,
-        on_progress: Callable[[int, int], None],
-        on_end: Callable[[str, str], None],
+        work_id: str,
+        on_event: Callable[[Event], None],
         on_error: OnError,
+        kind: str = "jobs",
     ) -> EventStream:
-        """GET /v1/jobs/{id}/events; on_end gets the final state and error text."""
-        request = self._request(f"/v1/jobs/{job_id}/events", timeout=False)
+        """GET /v1/jobs/{id}/events (or /v1/trainings/{id}/events); on_event gets the typed
+        events up to the final state. No transfer timeout: the stream lasts as long as the work."""
+        request = self._request(f"/v1/{kind}/{work_id}/events", timeout=False)
         request.setRawHeader(b"Accept", b"text/event-stream")
         reply = self._network.get(request)
         self._in_flight.add(reply)
         reply.finished.connect(lambda: self._in_flight.discard(reply))
-        return EventStream(reply, on_progress, on_end, on_error, self._guard)
+        return EventStream(reply, on_event, on_error, self._guard)
 
     def result(
         self, job_id: str, on_ok: Callable[[list[Variant]], None], on_error: OnError
@@ -198,15 +198,6 @@ class EngineClient(QObject):
         request = self._request(path)
         request.setHeader(QNetworkRequest.KnownHeaders.ContentTypeHeader, "application/json")
         self._on_json(self._network.post(request, body), on_ok, on_error)
-
-    def open_stream(self, path: str) -> QNetworkReply:
-        """GET an event stream (no transfer timeout); the caller reads and closes the reply."""
-        request = self._request(path, timeout=False)
-        request.setRawHeader(b"Accept", b"text/event-stream")
-        reply = self._network.get(request)
-        self._in_flight.add(reply)
-        reply.finished.connect(lambda: self._in_flight.discard(reply))
-        return reply
 
     def cancel(self, job_id: str, kind: str = "jobs") -> None:
         """DELETE /v1/jobs/{id} (or /v1/trainings/{id}); fire and forget, since the event stream

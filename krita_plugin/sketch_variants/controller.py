@@ -43,9 +43,11 @@ class Controller(QObject):
         self.runner = JobRunner(self.client, self.worker, host, self._progress)
         params = lambda: self.settings.params  # noqa: E731 - read anew at every live request
         self.live = LiveMode(
-            self.client, self.worker, host, params, self._live_ready, self._update, self._lose
+            self.client, self.worker, host, params, self._engine_ready, self._update, self._lose
         )
-        self.training = TrainingRunner(self.client, self.worker, host)
+        self.training = TrainingRunner(
+            self.client, self.worker, host, self._engine_ready, self._lose
+        )
         self._queue: list[Job] = []
         self._random = random.Random()
 
@@ -87,6 +89,14 @@ class Controller(QObject):
         """Drop queued jobs and cancel the running one (live mode stops too)."""
         busy = self.runner.running or bool(self._queue)
         self._guard(lambda: self._stop_all("Cancelled." if busy else self.state.message))
+
+    def train(self, source: str, name: str, length: str, folder: str = "") -> None:
+        """Teach the engine the drawings of `source` as model `name` (the training dialog)."""
+        self._guard(lambda: self.training.start(source, name, length, folder))
+
+    def cancel_training(self) -> None:
+        """Cancel the training; the engine keeps its checkpoint."""
+        self._guard(self.training.cancel)
 
     def start_engine(self) -> None:
         """Connect to the engine, starting a local one if none answers (the Start button)."""
@@ -174,10 +184,13 @@ class Controller(QObject):
             if self.state.message == STARTING_MESSAGE:
                 self._update(message="")
             self.live.resume()
+            self.training.resume()
             self._next()
         elif status is EngineState.UNREACHABLE:
-            # Every queued job would fail the same way.
-            self._stop_all(message if message is not None else self.state.message)
+            # Every queued job would fail the same way, and a training waiting to be sent too.
+            message = message if message is not None else self.state.message
+            self._stop_all(message)
+            self.training.engine_gone(message)
         elif message is not None:
             self._update(message=message)
 
@@ -190,8 +203,8 @@ class Controller(QObject):
         else:
             self._update(message=" ".join(problems) or "Select a layer with a sketch first.")
 
-    def _live_ready(self) -> bool:
-        """True when a live request can go now; otherwise connect (it waits until then)."""
+    def _engine_ready(self) -> bool:
+        """True when work can be sent now; otherwise connect (live and training wait for it)."""
         if not self.connection.ready:
             self.connection.connect(start=True)
         return self.connection.ready
@@ -218,7 +231,9 @@ class Controller(QObject):
             work()
         except Exception as error:  # noqa: BLE001 - the UI must survive any bug in a callback
             traceback.print_exc()  # so the bug is in Krita's log, not only in the docker
-            self._stop_all(
+            message = (
                 f"Sketch Variants hit an internal error ({type(error).__name__}: {error}); "
                 "please report it."
             )
+            self._stop_all(message)
+            self.training.stop(message)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .client import EngineClient, EventStream, Failure
+from .events import Event, Progress, StateChange
 from .host import Host
 from .pixels import decode_png_bgra, png_size, sketch_png
 from .values import Job, JobRequest, Variant
@@ -163,15 +164,14 @@ class JobRunner:
         """The job's event stream: progress goes straight out; the step ends at the final state."""
 
         def call(on_value: Callable[[Any], None], on_failed: Callable[[Failure], None]) -> None:
-            def ended(state: str, error: str) -> None:
-                self._stream = None
-                on_value((state, error))
+            def event(event: Event) -> None:
+                if isinstance(event, StateChange) and event.final:
+                    self._stream = None
+                    on_value((event.state, event.error))
+                elif isinstance(event, Progress) and self._stream is not None:
+                    self._on_progress(event.step, event.total)
 
-            def progress(step: int, total: int) -> None:
-                if self._stream is not None:
-                    self._on_progress(step, total)
-
-            self._stream = self.client.events(job_id, progress, ended, on_failed)
+            self._stream = self.client.events(job_id, event, on_failed)
 
         return self._engine(call)
 

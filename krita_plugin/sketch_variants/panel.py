@@ -152,7 +152,7 @@ class Panel(QWidget):
         self.colour.changed.connect(self._params_changed)
         self.model.currentIndexChanged.connect(self._params_changed)
         self.train_button.clicked.connect(self.open_training)
-        controller.training.on_model = lambda _name: self.model.refresh()
+        controller.training.model_ready.connect(lambda _name: self.model.refresh())
         self.model.on_error = self.message.setText
         self.live.toggled.connect(controller.set_live)
         self.live_seed_button.clicked.connect(controller.new_live_seed)
@@ -219,7 +219,7 @@ class Panel(QWidget):
     def open_training(self) -> TrainingDialog:
         """Open the "Train on my drawings" dialog (not modal: Krita stays usable)."""
         if self._training_dialog is None:
-            self._training_dialog = TrainingDialog(self.controller.training, self)
+            self._training_dialog = TrainingDialog(self.controller, self)
         self._training_dialog.show()
         return self._training_dialog
 

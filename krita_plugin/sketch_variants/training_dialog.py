@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .controller import Controller
 from .qt import (
     QByteArray,
     QComboBox,
@@ -18,18 +19,18 @@ from .qt import (
     QVBoxLayout,
     QWidget,
 )
-from .training_runner import LENGTH_LABELS, SOURCES, TrainingRunner
+from .training_runner import LENGTH_LABELS, SOURCES
 
 PREVIEW_SIZE = 64
 
 
 class TrainingDialog(QDialog):
-    """Shows and drives one TrainingRunner; closing it leaves the training running."""
+    """Shows the controller's training and drives it; closing it leaves the training running."""
 
-    def __init__(self, runner: TrainingRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Train on my drawings")
-        self.runner = runner
+        self.controller = controller
         self.source = QComboBox()
         self.source.addItems(SOURCES)
         self.source.setToolTip("Finished drawings: the selected layers, every layer, or a folder")
@@ -70,15 +71,15 @@ class TrainingDialog(QDialog):
 
         self.browse.clicked.connect(self._browse)
         self.start_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(runner.cancel)
+        self.cancel_button.clicked.connect(controller.cancel_training)
         self.source.currentTextChanged.connect(self.refresh)
-        runner.changed.connect(self.refresh)
+        controller.training.changed.connect(self.refresh)
         self._shown: tuple[bytes, ...] = ()
         self.refresh()
 
     def start(self) -> None:
         """Start training with what the dialog shows."""
-        self.runner.start(
+        self.controller.train(
             self.source.currentText(),
             self.name.text(),
             self.length.currentData(),
@@ -86,8 +87,8 @@ class TrainingDialog(QDialog):
         )
 
     def refresh(self) -> None:
-        """Show the runner's state."""
-        state = self.runner.state
+        """Show the training's state."""
+        state = self.controller.training.state
         for widget in (self.source, self.name, self.length, self.start_button):
             widget.setEnabled(not state.running)
         from_folder = self.source.currentText() == "folder"
@@ -98,6 +99,8 @@ class TrainingDialog(QDialog):
         self.progress.setValue(min(state.step, max(state.total, 1)))
         if not state.running:
             self.progress.setFormat("idle")
+        elif state.connecting:
+            self.progress.setFormat("waiting for the engine…")
         elif state.paused:
             self.progress.setFormat("step %v of %m: paused while variants are made")
         elif state.eta_s is not None:

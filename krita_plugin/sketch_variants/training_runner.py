@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .client import EngineClient, Failure
+from .client import EngineClient, EventStream, Failure
+from .events import Event, Preview, Progress, StateChange
 from .host import Host
 from .qt import QBuffer, QByteArray, QImage, QIODevice, QObject, Qt, Signal, readable_suffixes
-from .sse import SseParser
 from .values import Sketch
 from .worker import Worker
 
@@ -38,6 +38,7 @@ class TrainingState:
     step: int = 0
     total: int = 0
     eta_s: float | None = None
+    connecting: bool = False  # the drawings wait for the engine to start or answer
     paused: bool = False  # the engine is making variants; training goes on after
     message: str = ""  # the last thing the artist should know, with what to do next
     previews: tuple[bytes, ...] = ()  # PNGs of the latest preview
@@ -101,17 +102,27 @@ class TrainingRunner(QObject):
     """Runs one training on the engine; `changed` fires whenever `state` is replaced."""
 
     changed = Signal()
+    model_ready = Signal(str)  # a training finished: its model is in the engine's list
 
-    def __init__(self, client: EngineClient, worker: Worker, host: Host) -> None:
+    def __init__(
+        self,
+        client: EngineClient,
+        worker: Worker,
+        host: Host,
+        ready: Callable[[], bool],
+        lost: Callable[[Failure], None],
+    ) -> None:
+        """`ready()` says whether the engine takes work (and starts connecting when not); the
+        owner calls `resume()` once it does. `lost` reports an engine gone or refusing us."""
         super().__init__(client)
         self.client = client
         self.worker = worker
         self.host = host
         self.state = TrainingState()
         self.training_id = ""
-        self._reply: Any = None
-        self._parser = SseParser()
-        self.on_model: Callable[[str], None] = lambda name: None  # a new model is ready
+        self._ready, self._lost = ready, lost
+        self._body: bytes | None = None  # the prepared request, held until the engine is ready
+        self._stream: EventStream | None = None
 
     def start(self, source: str, name: str, length: str, folder: str = "") -> None:
         """Gather the drawings from `source` (one of SOURCES) and start training `name`."""
@@ -136,7 +147,14 @@ class TrainingRunner(QObject):
                 name, steps, [sketch_drawing_png(sketch) for sketch in sketches]
             )
         self._update(message="Preparing the drawings…")
-        self.worker.run(work, self._send, self._not_prepared)
+        self.worker.run(work, self._prepared, self._not_prepared)
+
+    def resume(self) -> None:
+        """The engine is ready: send a training that waited for it."""
+        if self._body is not None and self._ready():
+            body, self._body = self._body, None
+            self._update(connecting=False, message="Sending the drawings…")
+            self.client.post_json("/v1/trainings", body, self._accepted, self._refused)
 
     def cancel(self) -> None:
         """Cancel the running training; the engine keeps its checkpoint."""
@@ -146,72 +164,86 @@ class TrainingRunner(QObject):
         elif self.state.running:
             self._end("Cancelled.")
 
+    def stop(self, message: str) -> None:
+        """End the training now with `message`, cancelling it on the engine if it runs there."""
+        if self.training_id:
+            self.client.cancel(self.training_id, kind="trainings")
+        if self.state.running:
+            self._end(message)
+
+    def engine_gone(self, message: str) -> None:
+        """The connection found no engine: a training waiting for one, or followed, ends."""
+        if not self.state.running:
+            return
+        if self.training_id:
+            message = "Lost the engine while training: click Start, then train again."
+        self._end(message)
+
     def _not_prepared(self, error: BaseException) -> None:
         if isinstance(error, ValueError):
             self._end(f"Cannot train: {error}.")
         else:
             self._end(f"Could not read the drawings ({type(error).__name__}: {error}).")
 
-    def _send(self, body: bytes) -> None:
+    def _prepared(self, body: bytes) -> None:
         if not self.state.running:
             return  # cancelled while the drawings were prepared
-        self._update(message="Sending the drawings…")
-        self.client.post_json("/v1/trainings", body, self._accepted, self._refused)
+        self._body = body
+        self._update(connecting=True, message="Connecting to the engine…")
+        self.resume()  # at once when connected; else the owner resumes it once connected
 
     def _refused(self, failure: Failure) -> None:
-        self._end(f"The engine refused the training: {failure.message}.")
+        if failure.lost:
+            self._lost(failure)  # the connection reports it, which ends this training
+        else:
+            self._end(f"The engine refused the training: {failure.message}.")
 
     def _accepted(self, answer: dict[str, Any]) -> None:
-        self.training_id = str(answer.get("id", ""))
-        self._update(message="Training…", total=int(answer.get("total") or 0))
-        self._parser = SseParser()
-        self._reply = self.client.open_stream(f"/v1/trainings/{self.training_id}/events")
-        self._reply.readyRead.connect(self._read)
-        self._reply.finished.connect(self._stream_finished)
-
-    def _read(self) -> None:
-        if self._reply is None:
+        training_id = str(answer.get("id", ""))
+        if not self.state.running:  # cancelled while the drawings were on their way
+            self.client.cancel(training_id, kind="trainings")
             return
-        for event in self._parser.feed(bytes(self._reply.readAll())):
-            try:
-                data = json.loads(event.data)
-            except ValueError:
-                continue
-            self._event(event.event, data if isinstance(data, dict) else {})
+        self.training_id = training_id
+        self._update(message="Training…", total=int(answer.get("total") or 0))
+        self._stream = self.client.events(
+            self.training_id, self._event, self._stream_failed, kind="trainings"
+        )
 
-    def _event(self, name: str, data: dict[str, Any]) -> None:
-        if name == "progress":
-            self._update(
-                step=data.get("step", 0), total=data.get("total", 0), eta_s=data.get("eta_s")
-            )
-        elif name == "preview":
-            previews = tuple(base64.b64decode(png) for png in data.get("images", ()))
-            self._update(previews=previews)
-        elif name == "state":
-            self._update(paused=bool(data.get("paused")))
-            state = data.get("state")
-            if state == "done":
-                model = str(data.get("model") or "")
-                self._update(model=model)
-                self._end(f"Model '{model}' is ready: pick it in the model list.")
-                self.on_model(model)
-            elif state == "cancelled":
-                self._end("Training cancelled; the engine kept what it learnt so far.")
-            elif state == "failed":
-                self._end(f"Training failed: {data.get('error') or 'no reason given'}.")
+    def _event(self, event: Event) -> None:
+        if isinstance(event, Progress):
+            self._update(step=event.step, total=event.total, eta_s=event.eta_s)
+        elif isinstance(event, Preview):
+            self._update(previews=event.images)
+        elif isinstance(event, StateChange):
+            self._update(paused=event.paused)
+            if event.final:
+                self._stream = None
+                self._finished(event)
 
-    def _stream_finished(self) -> None:
-        self._read()
-        if self.state.running and self._reply is not None:
-            self._end("Lost the engine while training: click Start, then train again.")
+    def _finished(self, event: StateChange) -> None:
+        if event.state == "done":
+            self._update(model=event.model)
+            self._end(f"Model '{event.model}' is ready: pick it in the model list.")
+            self.model_ready.emit(event.model)
+        elif event.state == "cancelled":
+            self._end("Training cancelled; the engine kept what it learnt so far.")
+        else:
+            self._end(f"Training failed: {event.error or 'no reason given'}.")
+
+    def _stream_failed(self, failure: Failure) -> None:
+        self._stream = None
+        if failure.lost:
+            self._lost(failure)  # the connection reports it, which ends this training
+        else:
+            self._end(f"Lost track of the training ({failure.message}): train again.")
 
     def _end(self, message: str) -> None:
-        reply, self._reply = self._reply, None
-        if reply is not None:
-            reply.abort()
-            reply.deleteLater()
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
         self.training_id = ""
-        self._update(running=False, paused=False, message=message)
+        self._body = None
+        self._update(running=False, connecting=False, paused=False, message=message)
 
     def _update(self, **changes: Any) -> None:
         self.state = replace(self.state, **changes)
