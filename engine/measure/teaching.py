@@ -66,10 +66,9 @@ def measure_teaching(
     report: Callable[[str], None] = print,
 ) -> dict:
     """Train on `drawings` flowers the way the engine server does, and score before and after."""
-    from engine.commands.train import train_model
     from engine.measure.report import write_grid
     from engine.pipeline import Engine
-    from engine.teach import TrainOptions
+    from engine.training import TrainOptions, train_model
 
     out_dir = Path(out_dir)
     data_dir = write_drawings(out_dir / "drawings", drawings)

@@ -1,7 +1,7 @@
 """Training jobs: one at a time on a worker thread, paused whenever a generation job wants the CPU.
 
 A training's drawings are written into its own folder under the engine's data folder and trained
-on with the same function as `python -m engine train DATA_DIR` (engine.teach). When it is done the
+on with the function of `python -m engine train DATA_DIR` (engine.training). When it is done the
 model moves to the model folder under its name; a cancelled one keeps its checkpoint to resume.
 """
 
@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Cancelled, EngineError
-from engine.models_store import ModelStore, check_model_name
-from engine.progress import TrainingProgress
+from engine.models_store import ModelStore, check_model_name, same_name
+from engine.progress import BetweenSteps, TrainingProgress
 from engine.server.jobs import (
     CANCELLED,
     DONE,
@@ -35,6 +35,7 @@ from engine.server.jobs import (
     one_line,
 )
 from engine.server.payload import PNG_SIGNATURE, check_png
+from engine.training import TrainOptions, train_model
 from engine.weights import has_upscaler
 
 log = logging.getLogger("engine.server")
@@ -104,19 +105,8 @@ class Training:
         }
 
 
-@dataclass(frozen=True)
-class TrainingTask:
-    """What the training function gets: the drawings' folder, where to write, where to start."""
-
-    data_dir: Path
-    out_dir: Path
-    from_dir: Path
-    steps: int
-    stages: tuple[str, ...]
-
-
-# Runs both stages of a task (engine.teach.train_task), calling between_steps after each step.
-TrainFunction = Callable[[TrainingTask, Callable[[TrainingProgress, Any], None]], None]
+# Trains the stages of the options (engine.training.train_model), calling between_steps after each.
+TrainFunction = Callable[[TrainOptions, BetweenSteps], None]
 # Variants of the preview sketch by a stage-1 trainer: PNG bytes each.
 PreviewFunction = Callable[[Any, Path], list[bytes]]
 
@@ -157,7 +147,7 @@ class TrainingQueue:
         self,
         store: ModelStore,
         generation_busy: Callable[[], bool],
-        train: TrainFunction | None = None,
+        train: TrainFunction = train_model,
         preview: PreviewFunction | None = None,
         history: int = DEFAULT_HISTORY,
         preview_seconds: float = PREVIEW_SECONDS,
@@ -166,7 +156,7 @@ class TrainingQueue:
         call generation_changed() whenever that may have changed."""
         self.store = store
         self._generation_busy = generation_busy
-        self._train = train
+        self._train = train  # TensorFlow loads with the first training only
         self._preview = preview
         self._history = history
         self._preview_seconds = preview_seconds
@@ -299,16 +289,16 @@ class TrainingQueue:
 
     def _run(self, training: Training) -> None:
         model_dir = training.folder / MODEL_FOLDER
-        train = self._train or _default_train()
         try:
-            task = TrainingTask(
+            options = TrainOptions(
                 data_dir=training.folder / DRAWINGS_FOLDER,
-                out_dir=model_dir,
+                out=model_dir,
                 from_dir=self.store.resolve(training.source),
+                stage="both" if "upscaler" in training.stages else "diffusion",
                 steps=training.steps,
-                stages=training.stages,
+                upscaler_steps=training.steps,
             )
-            train(task, self._between_steps(training))
+            self._train(options, self._between_steps(training))
             installed = self.store.install(model_dir, training.name, self._provenance(training))
         except Cancelled:
             state, error = CANCELLED, "cancelled: the partial model is kept; resume to go on"
@@ -330,7 +320,7 @@ class TrainingQueue:
             self._running = None
             self._finish(training, state, error)
 
-    def _between_steps(self, training: Training) -> Callable[[TrainingProgress, Any], None]:
+    def _between_steps(self, training: Training) -> BetweenSteps:
         stage_index = {stage: index for index, stage in enumerate(training.stages)}
         every = max(1, training.steps // PROGRESS_EVENTS)
         last_preview = [time.monotonic()]
@@ -394,9 +384,12 @@ class TrainingQueue:
             raise QueueClosed("the engine is shutting down")
         if len(self._queue) >= MAX_QUEUED:
             raise QueueFull(f"{MAX_QUEUED} trainings are waiting already: retry later")
-        active = [t for t in self._trainings.values() if t.state not in FINISHED]
-        if any(t.name == name for t in active) or name in {e.name for e in self.store.entries()}:
-            raise NameTaken(f"a model named {name!r} exists or is being trained: pick another name")
+        active = [t.name for t in self._trainings.values() if t.state not in FINISHED]
+        taken = next((n for n in active if same_name(n, name)), None) or self.store.taken(name)
+        if taken is not None:
+            raise NameTaken(
+                f"a model named {taken!r} exists or is being trained: pick another name"
+            )
 
     def _write_drawings(self, folder: Path, drawings: list[bytes]) -> None:
         folder.mkdir(parents=True, exist_ok=False)
@@ -451,9 +444,3 @@ def _default_preview() -> PreviewFunction:
     from engine.teach import preview_pngs
 
     return preview_pngs
-
-
-def _default_train() -> TrainFunction:
-    from engine.teach import train_task  # TensorFlow loads with the first training only
-
-    return train_task

@@ -201,3 +201,22 @@ def test_opaque_output_is_flattened_on_white(sketch_file, tmp_path, tiny_model_d
     image = np.asarray(Image.open(next(out.iterdir())))
     assert image.shape[2] == 4 and image[..., 3].min() == 255
     assert (image[0, 0, :3] == 255).all()  # far from the sketch: white paper
+
+
+def test_train_fine_tunes_both_stages_on_a_folder_and_reports_on_stderr(
+    capsys, tmp_path, tiny_two_stage_dir
+):
+    from engine.data.procedural import TRAIN_SEED, make_eyes
+    from engine.weights import UPSCALER_DIR, has_model, has_upscaler
+
+    drawings, _ = make_eyes(4, TRAIN_SEED, 48)
+    for number, drawing in enumerate(drawings):
+        Image.fromarray(drawing).save(tmp_path / f"{number}.png")
+    out = tmp_path / "mine"
+    argv = ["train", str(tmp_path), "--from", str(tiny_two_stage_dir), "--out", str(out)]
+    code = main([*argv, "--steps", "2", "--upscaler-steps", "2"])
+    captured = capsys.readouterr()
+    assert code == 0 and captured.out == f"model written to {out}\n"
+    assert "diffusion stage: 4 drawings" in captured.err
+    assert "upscaling stage: 2 steps" in captured.err
+    assert has_model(out) and has_upscaler(out) and (out / UPSCALER_DIR).is_dir()
