@@ -24,6 +24,9 @@ NAME_RULE = (
     "1 to 48 letters, digits, spaces, '.', '_' or '-', starting and ending with a letter or digit"
 )
 CHECKPOINT_DIR = "checkpoint"  # engine.trainer's resumable state inside a stage's folder
+# Names Windows keeps for devices, in any case and with any extension ("con.v2", "Aux"): a folder
+# called so cannot be made there, and a model trained on Linux must move to an artist's Windows.
+_RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?", re.IGNORECASE)
 
 
 def check_model_name(name: str) -> str:
@@ -32,7 +35,14 @@ def check_model_name(name: str) -> str:
         raise EngineError(f"model name {str(name)[:60]!r} is not allowed: use {NAME_RULE}")
     if name.lower() == DEFAULT_MODEL_NAME:
         raise EngineError(f"{name!r} is the shipped model's name: pick another name")
+    if _RESERVED.fullmatch(name):
+        raise EngineError(f"{name!r} is a name Windows keeps for a device: pick another name")
     return name
+
+
+def same_name(first: str, second: str) -> bool:
+    """Whether two model names would name one folder on Windows and macOS (case-insensitive)."""
+    return first.casefold() == second.casefold()
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,10 @@ class ModelStore:
         """The shipped model first, then the trained ones by name."""
         entries = list_models(self.models_dir)
         return [ModelEntry(DEFAULT_MODEL_NAME, self.default_dir), *entries[1:]]
+
+    def taken(self, name: str) -> str | None:
+        """The stored model's name that `name` would collide with on any file system, if any."""
+        return next((e.name for e in self.entries() if same_name(e.name, name)), None)
 
     def resolve(self, name: str) -> Path:
         """The folder of the model called `name`; EngineError naming the known ones otherwise."""
@@ -106,8 +120,11 @@ class ModelStore:
         training: what the artist asked for (name, drawings, steps, from), added to provenance.
         """
         target = self.models_dir / check_model_name(name)
-        if target.exists():
-            raise EngineError(f"a model named {name!r} exists: delete it or pick another name")
+        existing = self.taken(name)
+        if existing is not None or target.exists():
+            raise EngineError(
+                f"a model named {existing or name!r} exists: delete it or pick another name"
+            )
         for checkpoint in Path(model_dir).rglob(CHECKPOINT_DIR):
             shutil.rmtree(checkpoint)
         config_path = Path(model_dir) / CONFIG_FILE
