@@ -22,7 +22,7 @@ PREVIEW_STEPS = 8  # denoising steps of a preview: enough to see the style arriv
 
 def has_lines(png: bytes, name: str) -> bool:
     """Whether a drawing has any line or colour edge once fitted to the model's size."""
-    drawing = fit_on_white(decode_image(png, name=name, formats=("PNG",)), CHECK_SIZE)
+    drawing = fit_on_white(decode_image(png, name, ("PNG",), reduce_to=CHECK_SIZE), CHECK_SIZE)
     return bool(extract_strokes(drawing).any())
 
 
@@ -40,7 +40,7 @@ def preview_pngs(trainer: Any, drawings_dir: Path) -> list[bytes]:
     if engine is None:
         engine = Engine(trainer.ema_network, trainer.config, "training", "float32")
         _PREVIEW_ENGINES[trainer] = engine
-    drawing = fit_on_white(read_image(drawing_files(drawings_dir)[0]), engine.size)
+    drawing = fit_on_white(read_image(drawing_files(drawings_dir)[0], engine.size), engine.size)
     sketch = sketch_from_drawing(drawing)
     layer = np.concatenate([sketch, np.full(sketch.shape[:2] + (1,), 255, np.uint8)], axis=-1)
     request = GenerateRequest(
