@@ -138,12 +138,3 @@ def list_models(models_dir: Path | None = None) -> list[ModelEntry]:
             if (path / CONFIG_FILE).is_file() and path.name != DEFAULT_MODEL_NAME:
                 entries.append(ModelEntry(path.name, path))
     return entries
-
-
-def resolve_model(name: str) -> Path:
-    """Folder of the model called `name`; EngineError naming the known ones if there is none."""
-    for entry in list_models():
-        if entry.name == name:
-            return entry.path
-    known = ", ".join(entry.name for entry in list_models())
-    raise EngineError(f"unknown model {name!r}: known models are {known}")

@@ -23,18 +23,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print its figures."""
-    import numpy as np
-
     from engine.data.flowers import HELDOUT_SEED, TRAIN_SEED, make_flowers
-    from engine.images import encode_png
+    from engine.images import encode_png, opaque
     from engine.measure.crispness import as_layer
     from engine.measure.training_bench import bench_generation_during_training
     from engine.pipeline import Engine
     from engine.request import GenerateRequest
 
     drawings, _ = make_flowers(16, TRAIN_SEED, 256)
-    alpha = np.full((256, 256, 1), 255, np.uint8)
-    pngs = [encode_png(np.concatenate([d, alpha], -1)) for d in drawings]
+    pngs = [encode_png(opaque(drawing)) for drawing in drawings]
     sketch = as_layer(make_flowers(1, HELDOUT_SEED, 256)[1][0] / 255)
     request = GenerateRequest(sketch=sketch, count=8, seed=0)
     figures = bench_generation_during_training(

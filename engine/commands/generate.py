@@ -9,14 +9,13 @@ import numpy as np
 
 from engine.errors import EngineError
 from engine.framing import frame_sketch
-from engine.images import flatten_on_white, read_image, write_png
+from engine.images import flatten_on_white, opaque, read_image, write_png
 from engine.request import (
     COUNT_RANGE,
     DEFAULT_COUNT,
     DEFAULT_MODE,
     DEFAULT_RADIUS,
     DEFAULT_SEED,
-    DEFAULT_STEPS,
     MODES,
     RADIUS_RANGE,
     GenerateRequest,
@@ -49,7 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="share of the noise levels to run, 0-1 (default: 1, sdedit 0.5)",
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of variant 0")
-    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="denoising steps")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="denoising steps (default: the model's own)"
+    )
     parser.add_argument("--model", type=Path, default=None, help="model folder (default: shipped)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument(
@@ -104,6 +105,4 @@ def _output_folders(out: Path, inputs: list[Path]) -> list[Path]:
 
 
 def _flattened(rgba: np.ndarray) -> np.ndarray:
-    flat = (flatten_on_white(rgba) * 255.0).round().astype(np.uint8)
-    opaque = np.full(rgba.shape[:2] + (1,), 255, np.uint8)
-    return np.concatenate([flat, opaque], axis=-1)
+    return opaque((flatten_on_white(rgba) * 255.0).round().astype(np.uint8))

@@ -11,7 +11,6 @@ from PIL import Image, ImageDraw
 
 from engine.data.geometry import ELLIPSE_POINTS, hsv, tapered, wobble
 
-SHAPES_SEED = 11
 MARGIN = 0.06  # fraction of the frame kept empty on every side
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 from engine.data.procedural import HELDOUT_SEED, TRAIN_SEED, make_eyes
 from engine.data.strokes import extract_strokes
 from engine.framing import crop_to_model, frame_sketch
-from engine.images import flatten_on_white
+from engine.images import flatten_on_white, opaque
 from engine.measure.crispness import as_layer, held_out_eye, measure_crispness
 from engine.measure.metrics import (
     Strokes,
@@ -77,14 +77,9 @@ def conditions(with_baseline: bool) -> list[Condition]:
     return rows
 
 
-def _as_layer(sketch_rgb: np.ndarray) -> np.ndarray:
-    alpha = np.full(sketch_rgb.shape[:2] + (1,), 255, np.uint8)
-    return np.concatenate([sketch_rgb, alpha], axis=-1)
-
-
 def framed_sketch(sketch: np.ndarray, size: int) -> np.ndarray:
     """The sketch as the model sees it: its framed ink box at size x size, float RGB in [0, 1]."""
-    layer = _as_layer(sketch)
+    layer = opaque(sketch)
     return crop_to_model(layer, frame_sketch(layer), size)
 
 
@@ -183,20 +178,13 @@ def run_evaluation(
     sketches_u8 = held_sketches[:sketch_count]
     sketches = np.stack([framed_sketch(sketch, size) for sketch in sketches_u8])
     if side is None:
-        layers = [_as_layer(sketch) for sketch in sketches_u8]
+        layers = [opaque(sketch) for sketch in sketches_u8]
     else:
         layers = [as_layer(held_out_eye(index, side)[1]) for index in range(sketch_count)]
     real = held_drawings.astype(np.float32) / 255.0
     reference = real[sketch_count + KID_REFERENCE :]
     floor_set = real[sketch_count : sketch_count + sketch_count * count]
-    train_count = (
-        int(engine.config.train.data.split(":")[1]) if ":" in engine.config.train.data else 0
-    )
-    # At most MEMORISATION_REFERENCE of them: a model trained on 40,000 drawings would take
-    # minutes to redraw them all and gigabytes to compare; the nearest of a subset is an upper
-    # bound of the nearest of all.
-    train_count = min(train_count or 1000, MEMORISATION_REFERENCE)
-    training = make_eyes(train_count, TRAIN_SEED, size)[0].astype(np.float32) / 255.0
+    training = _training_drawings(engine.config.train.data, size)
 
     # Computed once for all conditions: the sketches' strokes and the real drawings' features.
     sketch_strokes = [strokes_of(extract_strokes(sketch)) for sketch in sketches]
@@ -240,12 +228,23 @@ def run_evaluation(
     return results
 
 
+def _training_drawings(data: str, size: int) -> np.ndarray:
+    """The drawings of a model trained on `data` ("procedural:N"), where a variant's nearest one
+    shows memorisation: (N, size, size, 3) float in [0, 1]."""
+    train_count = int(data.split(":")[1]) if ":" in data else 0
+    # At most MEMORISATION_REFERENCE of them: a model trained on 40,000 drawings would take
+    # minutes to redraw them all and gigabytes to compare; the nearest of a subset is an upper
+    # bound of the nearest of all.
+    train_count = min(train_count or 1000, MEMORISATION_REFERENCE)
+    return make_eyes(train_count, TRAIN_SEED, size)[0].astype(np.float32) / 255.0
+
+
 def held_out_eyes(count: int, side: int | None) -> HeldOut:
     """The first `count` held-out eyes: drawings and sketch layers at `side` (None: 64 px as
     the training data is drawn)."""
     if side is None:
         drawings, sketches = make_eyes(count, HELDOUT_SEED)
-        return HeldOut(list(drawings.astype(np.float32) / 255.0), [_as_layer(s) for s in sketches])
+        return HeldOut(list(drawings.astype(np.float32) / 255.0), [opaque(s) for s in sketches])
     eyes = [held_out_eye(index, side) for index in range(count)]
     return HeldOut([drawing for drawing, _ in eyes], [as_layer(sketch) for _, sketch in eyes])
 

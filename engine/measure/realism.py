@@ -17,7 +17,7 @@ from PIL import Image
 
 from engine.diffusion.colour import hue_saturation, painted
 from engine.framing import crop_to_model, frame_sketch
-from engine.images import flatten_on_white
+from engine.images import flatten_on_white, opaque
 from engine.request import GenerateRequest
 
 HUE_BINS = 12
@@ -162,14 +162,8 @@ class HeldOut:
 
 def framed_drawing(drawing: np.ndarray, sketch_layer: np.ndarray, side: int) -> np.ndarray:
     """The finished drawing inside its sketch's frame (the square variants fill), at side."""
-    opaque = np.concatenate(
-        [
-            np.round(drawing * 255).astype(np.uint8),
-            np.full(drawing.shape[:2] + (1,), 255, np.uint8),
-        ],
-        axis=-1,
-    )
-    return crop_to_model(opaque, frame_sketch(sketch_layer), side)
+    layer = opaque(np.round(drawing * 255).astype(np.uint8))
+    return crop_to_model(layer, frame_sketch(sketch_layer), side)
 
 
 def variants_on_white(engine, layer: np.ndarray, count: int, side: int) -> np.ndarray:
