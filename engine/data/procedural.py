@@ -104,32 +104,96 @@ def _curve(start: np.ndarray, direction: np.ndarray, length: float, bend: float)
 
 
 def _design(rng: np.random.Generator) -> _Design:
-    """Choose one eye's shape, details and colours; the outer corner is at u = +0.5."""
+    """Choose one eye's shape, details and colours; the outer corner is at u = +0.5.
+
+    The parts are drawn from `rng` in a fixed order (lids, lash line, strokes, lower lid, iris,
+    colours): changing it changes every procedural eye, and the pinned outputs with them.
+    """
     t = np.linspace(-1, 1, _LID_POINTS)
+    upper, lower = _lids(rng, t)
+    lash = _lash_line(rng, t, upper)
+    strokes = _lid_strokes(rng, lash)
+    lower_width = rng.uniform(0.02, 0.045)
+    lower_drawn = _lower_drawn(rng, lower)
+    iris = _iris(rng, upper, lower)
+
+    hue = rng.uniform()
+    saturation = rng.uniform(0.45, 0.9)
+    line_hue = rng.uniform()
+    return _Design(
+        upper=upper,
+        lower=lower,
+        lid_band=lash.band,
+        lid_center=lash.center,
+        lower_drawn=lower_drawn,
+        lower_width=lower_width,
+        strokes=strokes,
+        iris=iris.outline,
+        iris_ring=iris.rx * rng.uniform(0.06, 0.14),
+        pupil=iris.pupil,
+        crescent=iris.crescent,
+        highlights=iris.highlights,
+        shadow_width=rng.uniform(0.04, 0.12),
+        line_rgb=hsv(line_hue, rng.uniform(0.2, 0.6), rng.uniform(0.06, 0.2)),
+        iris_top_rgb=hsv(hue, saturation, rng.uniform(0.2, 0.4)),
+        iris_bottom_rgb=hsv(
+            hue + rng.uniform(-0.05, 0.05), saturation * 0.8, rng.uniform(0.7, 0.95)
+        ),
+        iris_dark_rgb=hsv(hue, saturation, rng.uniform(0.05, 0.15)),
+        crescent_rgb=hsv(hue, saturation * 0.5, 0.97),
+        shadow_rgb=hsv(hue, rng.uniform(0.05, 0.2), rng.uniform(0.8, 0.9)),
+        sketch_grey=int(rng.integers(30, 90)),
+    )
+
+
+def _lids(rng: np.random.Generator, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The upper and lower lid lines at parameters t in [-1, 1], inner to outer corner."""
     u = t / 2
     openness = rng.uniform() ** 0.7  # anime eyes are more often wide than narrow
     up_height = 0.08 + 0.34 * openness
     low_height = 0.03 + rng.uniform(0.04, 0.22) * (0.4 + openness)
     upper = np.stack([u, -up_height * _profile(t, *rng.uniform(0.45, 1.3, 2))], axis=1)
     lower = np.stack([u, low_height * _profile(t, *rng.uniform(0.6, 1.6, 2))], axis=1)
+    return upper, lower
 
-    # The upper lash line: thin at the inner corner, heavy towards the outer one.
+
+@dataclass(frozen=True)
+class _LashLine:
+    """The thick upper lash line along the upper lid."""
+
+    widths: np.ndarray  # its width at each lid point
+    normal: np.ndarray  # the upper lid's unit normals, pointing up
+    top: np.ndarray  # its upper edge
+    band: np.ndarray  # its polygon
+    center: np.ndarray  # its centre line
+
+
+def _lash_line(rng: np.random.Generator, t: np.ndarray, upper: np.ndarray) -> _LashLine:
+    """Thin at the inner corner, heavy towards the outer one."""
     s = (t + 1) / 2
     thickness = rng.uniform(0.04, 0.12)
     inner = np.clip(s / rng.uniform(0.2, 0.6), 0, 1) ** 0.7
     outer = np.clip((1 - s) / 0.06, 0.35, 1)
     widths = thickness * (0.12 + 0.88 * inner) * outer
-    up_normal = normals(upper)
-    lid_top = upper + up_normal * widths[:, None]
-    lid_band = np.concatenate([upper, lid_top[::-1]])
-    lid_center = upper + up_normal * (widths[:, None] / 2)
+    normal = normals(upper)
+    top = upper + normal * widths[:, None]
+    return _LashLine(
+        widths=widths,
+        normal=normal,
+        top=top,
+        band=np.concatenate([upper, top[::-1]]),
+        center=upper + normal * (widths[:, None] / 2),
+    )
 
+
+def _lid_strokes(rng: np.random.Generator, lash: _LashLine) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The wing, the lashes, the crease and the eyebrow, each maybe: (polygon, centre line)."""
     strokes = []
-    line_width = widths[-8]
+    line_width = lash.widths[-8]
     if rng.uniform() < 0.6:  # the flick past the outer corner
         angle = np.radians(rng.uniform(-30, 30))
         wing = _curve(
-            lid_center[-1],
+            lash.center[-1],
             np.array([np.cos(angle), np.sin(angle)]),
             rng.uniform(0.04, 0.14),
             rng.uniform(0, 0.5),
@@ -139,57 +203,68 @@ def _design(rng: np.random.Generator) -> _Design:
     for position in np.sort(rng.uniform(0.5, 0.97, lash_count)):
         i = int(position * (_LID_POINTS - 1))
         lean = np.radians(rng.uniform(25, 55) + 25 * position)
-        n = up_normal[i]
+        n = lash.normal[i]
         direction = np.array(
             [n[0] * np.cos(lean) + n[1] * np.sin(lean), -n[0] * np.sin(lean) + n[1] * np.cos(lean)]
         )
-        lash = _curve(
-            lid_top[i] - n * widths[i] * 0.3,
+        hair = _curve(
+            lash.top[i] - n * lash.widths[i] * 0.3,
             direction,
             rng.uniform(0.04, 0.13),
             -rng.uniform(0.1, 0.5),
         )
-        strokes.append(
-            (
-                tapered(lash, line_width * rng.uniform(0.5, 0.9) * np.linspace(1, 0.05, len(lash))),
-                lash,
-            )
-        )
+        taper = line_width * rng.uniform(0.5, 0.9) * np.linspace(1, 0.05, len(hair))
+        strokes.append((tapered(hair, taper), hair))
     if rng.uniform() < 0.45:  # the double-eyelid crease
         start, stop = (
             int(rng.uniform(0.1, 0.35) * _LID_POINTS),
             int(rng.uniform(0.8, 0.97) * _LID_POINTS),
         )
-        crease = (lid_top + up_normal * rng.uniform(0.04, 0.1))[start:stop]
+        crease = (lash.top + lash.normal * rng.uniform(0.04, 0.1))[start:stop]
         fade = np.sin(np.linspace(0, np.pi, len(crease))) ** 0.5
         strokes.append((tapered(crease, rng.uniform(0.008, 0.018) * (0.2 + 0.8 * fade)), crease))
     if rng.uniform() < 0.5:  # an eyebrow above the lid
         bt = np.linspace(-1, 1, 24)
-        lift = lid_top[:, 1].min() - rng.uniform(0.1, 0.28)
+        lift = lash.top[:, 1].min() - rng.uniform(0.1, 0.28)
         bu = rng.uniform(-0.55, -0.35) + (bt + 1) / 2 * rng.uniform(0.75, 1.05)
         bv = lift - rng.uniform(0.02, 0.1) * (1 - bt**2) + rng.uniform(-0.08, 0.08) * bt
         brow = np.stack([bu, bv], axis=1)
         brow_widths = rng.uniform(0.015, 0.045) * np.linspace(1, 0.2, len(brow)) ** 0.6
         strokes.append((tapered(brow, brow_widths), brow))
+    return strokes
 
-    lower_width = rng.uniform(0.02, 0.045)
+
+def _lower_drawn(rng: np.random.Generator, lower: np.ndarray) -> list[np.ndarray]:
+    """The parts of the lower lid a drawing shows: all of it, its outer part, or none."""
     kind = rng.choice(["full", "partial", "absent"], p=[0.35, 0.45, 0.2])
     if kind == "full":
-        lower_drawn = [lower[3:-1]]
-    elif kind == "partial":
+        return [lower[3:-1]]
+    if kind == "partial":
         start = int(rng.uniform(0.3, 0.7) * _LID_POINTS)
-        lower_drawn = [lower[start:-1]]
-    else:
-        lower_drawn = []
+        return [lower[start:-1]]
+    return []
 
-    # The iris: large and tall, as in anime, cut off by the lids.
+
+@dataclass(frozen=True)
+class _Iris:
+    """The iris and what is drawn inside it, as polygons."""
+
+    outline: np.ndarray
+    rx: float  # its horizontal radius
+    pupil: np.ndarray
+    crescent: np.ndarray | None  # lighter lower part, maybe
+    highlights: list[np.ndarray]  # white reflections
+
+
+def _iris(rng: np.random.Generator, upper: np.ndarray, lower: np.ndarray) -> _Iris:
+    """Large and tall, as in anime, cut off by the lids."""
     iris_rx = rng.uniform(0.16, 0.28)
     iris_ry = iris_rx * rng.uniform(1.0, 1.45)
     iris_u = rng.uniform(-0.1, 0.1)
-    lid_up = np.interp(iris_u, u, upper[:, 1])
-    lid_low = np.interp(iris_u, u, lower[:, 1])
+    lid_up = np.interp(iris_u, upper[:, 0], upper[:, 1])
+    lid_low = np.interp(iris_u, lower[:, 0], lower[:, 1])
     iris_v = lid_up + (lid_low - lid_up) * rng.uniform(0.4, 0.6)
-    iris = ellipse(iris_u, iris_v, iris_rx, iris_ry)
+    outline = ellipse(iris_u, iris_v, iris_rx, iris_ry)
     pupil_v = iris_v - iris_ry * rng.uniform(0.0, 0.12)
     if rng.uniform() < 0.15:  # a cat-like slit pupil
         pupil = ellipse(
@@ -218,34 +293,7 @@ def _design(rng: np.random.Generator) -> _Design:
         hu = iris_u + rng.uniform(-0.5, 0.5) * iris_rx
         hv = iris_v + rng.uniform(0.1, 0.5) * iris_ry
         highlights.append(ellipse(hu, hv, r, r))
-
-    hue = rng.uniform()
-    saturation = rng.uniform(0.45, 0.9)
-    line_hue = rng.uniform()
-    return _Design(
-        upper=upper,
-        lower=lower,
-        lid_band=lid_band,
-        lid_center=lid_center,
-        lower_drawn=lower_drawn,
-        lower_width=lower_width,
-        strokes=strokes,
-        iris=iris,
-        iris_ring=iris_rx * rng.uniform(0.06, 0.14),
-        pupil=pupil,
-        crescent=crescent,
-        highlights=highlights,
-        shadow_width=rng.uniform(0.04, 0.12),
-        line_rgb=hsv(line_hue, rng.uniform(0.2, 0.6), rng.uniform(0.06, 0.2)),
-        iris_top_rgb=hsv(hue, saturation, rng.uniform(0.2, 0.4)),
-        iris_bottom_rgb=hsv(
-            hue + rng.uniform(-0.05, 0.05), saturation * 0.8, rng.uniform(0.7, 0.95)
-        ),
-        iris_dark_rgb=hsv(hue, saturation, rng.uniform(0.05, 0.15)),
-        crescent_rgb=hsv(hue, saturation * 0.5, 0.97),
-        shadow_rgb=hsv(hue, rng.uniform(0.05, 0.2), rng.uniform(0.8, 0.9)),
-        sketch_grey=int(rng.integers(30, 90)),
-    )
+    return _Iris(outline, iris_rx, pupil, crescent, highlights)
 
 
 def _placement(design: _Design, rng: np.random.Generator, size: int) -> _Placement:
