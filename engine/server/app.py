@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import uvicorn
 
@@ -23,21 +24,26 @@ from engine.server.connections import (
 )
 from engine.server.events import ChangeSignal
 from engine.server.guard import RequestGuard, allowed_host_headers, is_loopback
-from engine.server.jobs import (
-    DEFAULT_HISTORY,
-    DEFAULT_MAX_QUEUED,
-    DEFAULT_MAX_QUEUED_BYTES,
-    GenerateEngine,
-    JobQueue,
-)
+from engine.server.jobs import GenerateEngine, JobQueue
 from engine.server.routes import create_app
 from engine.server.service import EngineService, ListModels, LoadEngine
+from engine.server.work import QueueLimits, WorkQueue
 
 __all__ = ["MAX_BODY", "EngineServer", "bind_listener", "is_loopback"]
 
 MAX_BODY = 32 * 1024 * 1024  # bytes; a 8192 px RGBA PNG sketch fits with room to spare
 SHUTDOWN_GRACE = 5.0  # seconds open answers and event streams get to finish on close()
 START_TIMEOUT = 30.0  # seconds for the server thread to start serving
+DEFAULT_HISTORY = 64  # finished jobs kept with their results; older ones are forgotten
+DEFAULT_MAX_QUEUED = 64  # waiting jobs accepted
+# Waiting sketches are kept as their PNG bytes (decoded only when their job runs); together they
+# may hold this much. A sketch PNG is at most 24 MB (the 32 MB body limit, base64 decoded).
+DEFAULT_MAX_QUEUED_BYTES = 256 * 1024 * 1024
+# Finished jobs' results (base64 PNG text) kept at most; the oldest are forgotten first. An
+# 8192 px variant of a small sketch is ~1.5 MB, so 16 of them take ~24 MB.
+DEFAULT_MAX_RESULT_BYTES = 256 * 1024 * 1024
+# Trainings waiting behind the running one, and finished ones remembered.
+TRAINING_LIMITS = QueueLimits(waiting=4, history=16)
 
 
 def bind_listener(host: str, port: int) -> socket.socket:
@@ -94,18 +100,16 @@ class EngineServer:
             load_engine=load_engine,
             list_models=list_models,
             store=store,
-            history=history,
-            max_queued=max_queued,
-            max_queued_bytes=max_queued_bytes,
+            job_limits=QueueLimits(max_queued, max_queued_bytes, history, DEFAULT_MAX_RESULT_BYTES),
+            training_limits=TRAINING_LIMITS,
         )
         self._listener = listener if listener is not None else bind_listener(host, port)
         self.host = host if listener is None else str(listener.getsockname()[0])
         self.port = int(self._listener.getsockname()[1])
         self.max_connections = max_connections or connection_cap()
         self._changes = ChangeSignal()
-        self.jobs.add_listener(self._changes.notify)
-        if self.service.trainings is not None:
-            self.service.trainings.add_listener(self._changes.notify)
+        for queue in self._queues():
+            queue.add_listener(self._changes.notify)
         app = RequestGuard(
             create_app(self.service, self._changes),
             token=token,
@@ -143,9 +147,8 @@ class EngineServer:
 
     def start(self) -> None:
         """Start the job and training workers and serve requests on a background thread."""
-        self.jobs.start()
-        if self.service.trainings is not None:
-            self.service.trainings.start()
+        for queue in self._queues():
+            queue.start()
         self._thread = threading.Thread(
             target=asyncio.run, args=(self._serve(),), name="engine-http"
         )
@@ -159,7 +162,8 @@ class EngineServer:
     def close(self) -> None:
         """End every job and training (each event stream gets its final state), stop serving."""
         if self.service.trainings is not None:
-            self.service.trainings.close()  # a running training checkpoints where it stopped
+            # A running training checkpoints where it stopped, which may take a while.
+            self.service.trainings.close(timeout=30.0)
         self.jobs.close()
         if self._thread is not None:
             self._uvicorn.should_exit = True
@@ -172,6 +176,10 @@ class EngineServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _queues(self) -> list[WorkQueue[Any]]:
+        trainings = self.service.trainings
+        return [self.jobs] if trainings is None else [self.jobs, trainings]
 
     async def _serve(self) -> None:
         self._changes.attach(asyncio.get_running_loop())

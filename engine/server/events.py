@@ -1,4 +1,4 @@
-"""Server-Sent Events of a job, woken by the job queue's changes instead of a thread per stream."""
+"""Server-Sent Events of a job or training, woken by its queue's changes (no thread per stream)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
-from engine.server.jobs import Job, JobQueue
+from engine.server.work import WorkItem, WorkQueue
 
 KEEPALIVE_SECONDS = 15.0  # SSE comment interval: keeps proxies open and notices gone clients
 
@@ -48,15 +49,18 @@ class ChangeSignal:
         event.set()
 
 
-async def job_events(
-    jobs: JobQueue, job: Job, changes: ChangeSignal, keepalive: float = KEEPALIVE_SECONDS
+async def work_events(
+    queue: WorkQueue[Any],
+    item: WorkItem,
+    changes: ChangeSignal,
+    keepalive: float = KEEPALIVE_SECONDS,
 ) -> AsyncIterator[bytes]:
-    """The job's events as SSE bytes from its first, ending after its final state event."""
+    """The item's events as SSE bytes from its first, ending after its final state event."""
     sent = 0
     while True:
         # Read and then wait with no await in between: a change in that gap still wakes us,
         # because notify() reaches this loop only once we await.
-        events, finished = jobs.events_since(job, sent)
+        events, finished = queue.events_since(item, sent)
         for name, data in events:
             yield f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
         sent += len(events)

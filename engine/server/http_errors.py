@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from engine.errors import EngineError
-from engine.server.jobs import one_line
 from engine.server.payload import validation_message
+from engine.server.work import one_line
 
 log = logging.getLogger("engine.server")
 

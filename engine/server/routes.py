@@ -5,22 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Response
-from fastapi.responses import StreamingResponse
 
 from engine import __version__
-from engine.server.events import ChangeSignal, job_events
+from engine.server.events import ChangeSignal
 from engine.server.http_errors import ApiError, install_error_answers
-from engine.server.jobs import DONE, Job, QueueClosed, QueueFull
+from engine.server.jobs import Job
 from engine.server.payload import JobRequest, ModelSelection
 from engine.server.schemas import ErrorAnswer, Health, JobList, JobResult, JobStatus, ModelList
 from engine.server.service import EngineService
 from engine.server.training_routes import add_training_routes
+from engine.server.work import State
+from engine.server.work_routes import UNKNOWN, Family, add_work_routes, found, queued
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorAnswer, "description": "bad request: the message says what to fix"},
     401: {"model": ErrorAnswer, "description": "missing or wrong bearer token"},
 }
-_UNKNOWN_JOB: dict[int | str, dict[str, Any]] = {404: {"model": ErrorAnswer}}
+JOBS = Family(
+    path="/v1/jobs",
+    noun="job",
+    status=JobStatus,
+    listing=JobList,
+    key="jobs",
+    retry_after=5,  # a job waits for jobs of a second or so each
+    events="state, progress per step, final state",
+)
 
 
 def create_app(service: EngineService, changes: ChangeSignal) -> FastAPI:
@@ -35,14 +44,15 @@ def create_app(service: EngineService, changes: ChangeSignal) -> FastAPI:
         responses=_ERRORS,
     )
     install_error_answers(app)
-    jobs = service.jobs
+    _add_openapi_route(app)
+    _add_engine_routes(app, service)
+    _add_job_routes(app, service)
+    add_work_routes(app, service.jobs, JOBS, changes)
+    add_training_routes(app, service, changes)
+    return app
 
-    def found(job_id: str) -> Job:
-        job = jobs.get(job_id)
-        if job is None:
-            raise ApiError(404, f"unknown job {job_id[:40]!r}")
-        return job
 
+def _add_openapi_route(app: FastAPI) -> None:
     generated = app.openapi
 
     def openapi_with_bearer() -> dict[str, Any]:
@@ -60,6 +70,8 @@ def create_app(service: EngineService, changes: ChangeSignal) -> FastAPI:
     async def openapi() -> dict[str, Any]:
         return app.openapi()
 
+
+def _add_engine_routes(app: FastAPI, service: EngineService) -> None:
     @app.get("/v1/health", response_model=Health, summary="Service, version, model, device, queue")
     async def health() -> dict[str, Any]:
         return service.health()
@@ -73,9 +85,9 @@ def create_app(service: EngineService, changes: ChangeSignal) -> FastAPI:
     def select_model(selection: ModelSelection) -> dict[str, Any]:
         return service.select_model(selection.name)
 
-    @app.get("/v1/jobs", response_model=JobList, summary="Every remembered job, oldest first")
-    async def list_jobs() -> dict[str, Any]:
-        return {"jobs": [job.status() for job in jobs.jobs()]}
+
+def _add_job_routes(app: FastAPI, service: EngineService) -> None:
+    jobs = service.jobs
 
     # Plain `def`: base64 and the PNG check of a large sketch run on a worker thread.
     @app.post(
@@ -86,38 +98,7 @@ def create_app(service: EngineService, changes: ChangeSignal) -> FastAPI:
         responses={429: {"model": ErrorAnswer, "description": "queue full: retry later"}},
     )
     def submit(body: JobRequest, response: Response) -> dict[str, Any]:
-        try:
-            job = service.submit(body)
-        except QueueFull as error:
-            raise ApiError(429, str(error), {"Retry-After": "5"}) from None
-        except QueueClosed as error:
-            raise ApiError(503, str(error)) from None
-        response.headers["Location"] = f"/v1/jobs/{job.id}"
-        return job.status()
-
-    @app.get("/v1/jobs/{id}", response_model=JobStatus, responses=_UNKNOWN_JOB, summary="Job state")
-    async def job_status(id: str) -> dict[str, Any]:
-        return found(id).status()
-
-    @app.delete("/v1/jobs/{id}", response_model=JobStatus, responses=_UNKNOWN_JOB, summary="Cancel")
-    async def cancel(id: str) -> dict[str, Any]:
-        job = jobs.cancel(id)
-        if job is None:
-            raise ApiError(404, f"unknown job {id[:40]!r}")
-        return job.status()
-
-    @app.get(
-        "/v1/jobs/{id}/events",
-        summary="Server-Sent Events: state, progress per step, final state",
-        response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}}, **_UNKNOWN_JOB},
-    )
-    async def events(id: str) -> StreamingResponse:
-        job = found(id)
-        # The type set as a header: Starlette would append "; charset=utf-8" to media_type.
-        return StreamingResponse(
-            job_events(jobs, job, changes), headers={"Content-Type": "text/event-stream"}
-        )
+        return queued(response, JOBS, lambda: service.submit(body))
 
     @app.get(
         "/v1/jobs/{id}/result",
@@ -125,17 +106,14 @@ def create_app(service: EngineService, changes: ChangeSignal) -> FastAPI:
         summary="The variants of a finished job",
         description="The `Server-Timing` header gives the job's milliseconds per stage: queue, "
         "prepare (sketch decoded), engine (generate) and encode (the variants' PNGs).",
-        responses={409: {"model": ErrorAnswer, "description": "not done"}, **_UNKNOWN_JOB},
+        responses={409: {"model": ErrorAnswer, "description": "not done"}, **UNKNOWN},
     )
     def result(id: str, response: Response) -> dict[str, Any]:  # `def`: megabytes off the loop
-        job = found(id)
-        if job.state != DONE:
+        job: Job = found(jobs, JOBS, id)
+        if job.state != State.DONE:
             detail = f": {job.error}" if job.error else ""
-            raise ApiError(409, f"job is {job.state}{detail}")
+            raise ApiError(409, f"job is {job.state.value}{detail}")
         response.headers["Server-Timing"] = ", ".join(
             f"{stage};dur={ms:.1f}" for stage, ms in job.timings.items()
         )
         return {"id": job.id, "variants": job.variants}
-
-    add_training_routes(app, service, changes)
-    return app

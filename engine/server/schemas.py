@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from engine.paths import APP_NAME
-from engine.server.jobs import STATES
+from engine.server.work import STATES
 
 # Clients check this name in /v1/health before sending work: a program that merely answers JSON on
 # the port is not a Sketch Variants engine.
@@ -79,3 +79,30 @@ class JobResult(BaseModel):
 
     id: str
     variants: list[VariantImage]
+
+
+class TrainingStatus(BaseModel):
+    """A training's state; also the data of its `state` events."""
+
+    id: str = Field(pattern="^[0-9a-f]{32}$")
+    name: str
+    source: str = Field(alias="from")
+    drawings: int
+    state: Literal[STATES]  # type: ignore[valid-type]
+    stage: Literal["diffusion", "upscaler"]
+    step: int = Field(description="steps done, both stages together")
+    total: int = Field(description="steps in all")
+    loss: float | None = Field(description="smoothed training loss of the stage running")
+    images_per_s: float | None
+    eta_s: float | None = Field(description="seconds left at the current speed")
+    paused: bool = Field(description="waiting while generation jobs run")
+    error: str | None = Field(description="one line, when failed or cancelled")
+    cancel_requested: bool
+    model: str | None = Field(description="the model's name in GET /v1/models, once done")
+    resumable: bool = Field(description="POST /v1/trainings/{id}/resume goes on from here")
+
+
+class TrainingList(BaseModel):
+    """GET /v1/trainings: every remembered training, oldest first."""
+
+    trainings: list[TrainingStatus]

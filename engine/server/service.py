@@ -10,17 +10,11 @@ from typing import Any
 from engine import __version__
 from engine.errors import EngineError
 from engine.models_store import ModelStore
-from engine.server.jobs import (
-    DEFAULT_HISTORY,
-    DEFAULT_MAX_QUEUED,
-    DEFAULT_MAX_QUEUED_BYTES,
-    GenerateEngine,
-    Job,
-    JobQueue,
-)
+from engine.server.jobs import GenerateEngine, Generation, Job, JobQueue, supersede
 from engine.server.payload import JobRequest, sketch_png_from_base64
 from engine.server.schemas import SERVICE
-from engine.server.trainings import TrainingQueue
+from engine.server.trainings import Teacher, TrainingQueue
+from engine.server.work import QueueLimits, WorkQueue
 from engine.weights import DEFAULT_MODEL_NAME
 
 LoadEngine = Callable[[str], GenerateEngine]
@@ -30,7 +24,8 @@ NAMED_ENGINES = 2
 
 
 class EngineService:
-    """The engine behind the API: jobs run FIFO on one engine that can be swapped by name."""
+    """The engine behind the API: jobs run FIFO on an engine that can be swapped by name, and
+    trainings (with a model store) pause while jobs run or wait."""
 
     def __init__(
         self,
@@ -40,35 +35,33 @@ class EngineService:
         load_engine: LoadEngine | None = None,
         list_models: ListModels | None = None,
         store: ModelStore | None = None,
-        history: int = DEFAULT_HISTORY,
-        max_queued: int = DEFAULT_MAX_QUEUED,
-        max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES,
+        job_limits: QueueLimits,
+        training_limits: QueueLimits,
     ) -> None:
         """store: the model folders (trained models listed with provenance, deletable)."""
         self.model_name = model_name
         self.store = store
         self.load_engine = load_engine
         self.list_models = list_models or (store.entries if store is not None else None)
-        self.jobs = JobQueue(
-            engine,
-            history=history,
-            max_queued=max_queued,
-            max_queued_bytes=max_queued_bytes,
-            engine_named=self._engine_named,
-        )
+        self.generation = Generation(engine, engine_named=self._engine_named)
+        self.jobs: JobQueue = WorkQueue(self.generation, job_limits, name="engine-jobs")
         self._select_lock = threading.Lock()  # one model switch at a time
         # Engines of models jobs name; their own lock, since the job worker loads them while it
         # holds the engine (a model switch holds _select_lock and waits for the engine).
         self._named: collections.OrderedDict[str, GenerateEngine] = collections.OrderedDict()
         self._named_lock = threading.Lock()
         # Trainings run beside the jobs and pause while a job runs or waits.
-        self.trainings = TrainingQueue(store, self._generation_busy) if store else None
-        if self.trainings is not None:
-            self.jobs.add_listener(self.trainings.generation_changed)
+        self.teacher: Teacher | None = None
+        self.trainings: TrainingQueue | None = None
+        if store is not None:
+            self.teacher = Teacher(store, self.jobs.busy)
+            self.trainings = WorkQueue(self.teacher, training_limits, name="engine-training")
+            self.jobs.add_listener(self.teacher.wake)
+            self.trainings.add_listener(self.teacher.wake)
 
     def health(self) -> dict[str, Any]:
         """Who answers (service and version), the model, device and queue length."""
-        info = dict(self.jobs.engine.info)
+        info = dict(self.generation.engine.info)
         device = info.pop("device", "unknown")
         running = self.jobs.running()
         return {
@@ -88,7 +81,9 @@ class EngineService:
             known = ", ".join(self._model_names())
             raise EngineError(f"unknown model {body.model[:60]!r}: the models are {known}")
         sketch = sketch_png_from_base64(body.sketch_png)
-        return self.jobs.submit(request, png=sketch.data, live=body.live, model=body.model)
+        job = Job(request, png=sketch.data, live=body.live, model=body.model)
+        admit = supersede(self.jobs, body.live) if body.live is not None else None
+        return self.jobs.submit(job, admit)
 
     def select_model(self, name: str) -> dict[str, Any]:
         """Load the named model once the running job ends; EngineError if unknown or broken."""
@@ -97,7 +92,7 @@ class EngineService:
         load = self.load_engine
         with self._select_lock:
             if name != self.model_name:
-                self.jobs.switch_engine(lambda: load(name))
+                self.generation.switch_engine(lambda: load(name))
                 self.model_name = name
         return self.health()
 
@@ -123,16 +118,13 @@ class EngineService:
             self.store.delete(name)
         return self.models()
 
-    def _generation_busy(self) -> bool:
-        return self.jobs.running() is not None or self.jobs.queued_count() > 0
-
     def _model_names(self) -> list[str]:
         return [entry.name for entry in self.list_models()] if self.list_models else []
 
     def _engine_named(self, name: str) -> GenerateEngine:
         """The engine of a model a job names: the selected one, or loaded and kept (LRU)."""
         if name == self.model_name:
-            return self.jobs.engine
+            return self.generation.engine
         if self.load_engine is None:
             raise EngineError("this server cannot load other models")
         with self._named_lock:

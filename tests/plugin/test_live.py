@@ -18,8 +18,9 @@ from sketch_variants.settings import load, save
 from sketch_variants.values import Box, JobRequest, Params, Sketch, Target
 from sketch_variants.worker import Worker
 
-from engine.server.jobs import CANCELLED, SUPERSEDED
+from engine.server.jobs import SUPERSEDED
 from engine.server.payload import JobRequest as ServerJobRequest
+from engine.server.work import State
 
 LIVE_STEPS = 2  # the fixture's full jobs take 4
 
@@ -106,10 +107,10 @@ def test_the_newest_sketch_supersedes_waiting_live_requests_not_other_jobs(
     jobs = served.server.service.jobs
     for number, stroke in enumerate(((20, 10, 5, 5), (2, 2, 3, 3)), start=2):
         paint(sketch, stroke, (0, 0, 0, 255))
-        wait_for(lambda: len(jobs.jobs()) == 1 + number)  # noqa: B023 - waited on at once
-    first_live, second_live, newest = jobs.jobs()[1:]
+        wait_for(lambda: len(jobs.items()) == 1 + number)  # noqa: B023 - waited on at once
+    first_live, second_live, newest = jobs.items()[1:]
     for dropped in (first_live, second_live):
-        assert (dropped.state, dropped.error) == (CANCELLED, SUPERSEDED)
+        assert (dropped.state, dropped.error) == (State.CANCELLED, SUPERSEDED)
     served.engine.release.set()
     wait_for(lambda: bool(_live_layers(document)) and not controller.state.busy)
     ordinary, live = served.engine.requests  # the dropped sketches never reached the engine

@@ -8,7 +8,8 @@ import time
 
 from engine.images import encode_png
 from engine.request import GenerateRequest
-from engine.server.jobs import JobQueue
+from engine.server.jobs import Generation, Job
+from engine.server.work import QueueLimits, WorkQueue
 from tests.fakes.fake_engine import FakeEngine, sketch
 
 
@@ -119,8 +120,8 @@ def test_history_forgets_the_oldest_finished_jobs(serve):
 
 def test_close_cancels_queued_jobs_and_stops_the_running_one(serve):
     served = serve(FakeEngine(hold=True))
-    running = served.server.jobs.submit(_request(sketch(10)))
-    queued = served.server.jobs.submit(_request(sketch(11)))
+    running = served.server.jobs.submit(Job(_request(sketch(10))))
+    queued = served.server.jobs.submit(Job(_request(sketch(11))))
     assert served.engine.started.wait(10)
     served.server.close()
     assert queued.state == "cancelled"
@@ -137,16 +138,17 @@ def _png(image):
 
 
 def test_history_is_bounded_in_result_bytes_too():
-    jobs = JobQueue(FakeEngine(), max_result_bytes=1)  # every result is over the budget
+    limits = QueueLimits(waiting=64, kept_bytes=1)  # every result is over the budget
+    jobs = WorkQueue(Generation(FakeEngine()), limits)
     jobs.start()
     try:
-        submitted = [jobs.submit(_request(sketch(12))) for _ in range(3)]
+        submitted = [jobs.submit(Job(_request(sketch(12)))) for _ in range(3)]
         deadline = time.monotonic() + 30
         while submitted[-1].state != "done" and time.monotonic() < deadline:
             time.sleep(0.01)
         assert submitted[-1].state == "done"
         assert submitted[-1].result_bytes > 1
         # Only the job that just ended is kept, however large its result.
-        assert [job.id for job in jobs.jobs()] == [submitted[-1].id]
+        assert [job.id for job in jobs.items()] == [submitted[-1].id]
     finally:
         jobs.close()
