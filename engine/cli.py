@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from engine import __version__
 from engine.errors import EngineError
+from engine.startup_noise import quiet_tensorflow_startup
 
 EXIT_USAGE = 2
 
@@ -31,8 +32,10 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; user errors print one line and return exit code 2."""
-    # TensorFlow's C++ start-up chatter is noise to an artist reading the terminal.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # TensorFlow's C++ chatter is noise to an artist reading the terminal: its start-up notes
+    # (which no setting silences) are dropped at import, the rest is held to errors.
+    quiet_tensorflow_startup()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -40,6 +43,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EngineError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except ImportError as error:
+        # A library missing or broken (TensorFlow's, say) is the installation's fault, not the
+        # input's: say so in one line rather than in a traceback through TensorFlow's internals.
+        print(
+            f"error: the engine's installation is broken ({error}): install it again "
+            "(make install, or make venv in a checkout)",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -7,7 +7,6 @@ import base64
 import io
 import json
 import math
-import os
 import shlex
 import shutil
 import subprocess
@@ -41,12 +40,10 @@ class EngineProcess:
     """The engine server as a child process, with its stdout drained on a thread."""
 
     def __init__(self, command: list[str]) -> None:
-        # TensorFlow's C++ start-up chatter would bury the demo's own messages.
-        env = {"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ}
+        # The engine's command line keeps TensorFlow's start-up notes off the terminal itself.
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             text=True,
