@@ -26,7 +26,7 @@ $(VPY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(VPY)
-	$(VPY) -m pip install $(PIP_FLAGS) -e '.[dev]'
+	$(VPY) -m pip install $(PIP_FLAGS) -e '.[dev,studio]'
 	touch $@
 
 venv: $(STAMP)

@@ -27,6 +27,7 @@ COMMANDS = {
     "measure-teaching": "engine.commands.measure_teaching",
     "bench-training": "engine.commands.bench_training",
     "serve": "engine.server.command",
+    "studio": "engine.studio.command",
 }
 
 

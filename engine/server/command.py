@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,10 @@ from engine.paths import default_token_file
 from engine.server.app import MAX_BODY, EngineServer, bind_listener, is_loopback
 from engine.server.auth import load_or_create_token
 from engine.server.ready import ready_line
+
+# What a server's jobs run on, from the command's arguments: the model folders, the engine, its
+# name, the loader of a model by name and further EngineServer options. EngineError if unusable.
+Setup = Callable[[argparse.Namespace], tuple[ModelStore, Any, str, Any, dict[str, Any]]]
 
 HELP = "serve variants over HTTP to the Krita plugin"
 DESCRIPTION = "Hold the model and answer jobs on a local socket."
@@ -64,8 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Load the model, serve until SIGTERM/SIGINT, and return the exit status."""
+def run(args: argparse.Namespace, setup: Setup | None = None) -> int:
+    """Load the model, serve until SIGTERM/SIGINT, and return the exit status.
+
+    setup: what the jobs run on; the default loads the model in this process (a studio's
+    gateway passes its cluster's, engine.studio.command).
+    """
     token_file = args.token_file or default_token_file()
     try:
         token = load_or_create_token(token_file)
@@ -87,8 +96,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         return _fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}")
     try:
-        store = ModelStore.for_user()
-        engine, model_name, load_engine = _load(args.model, store)
+        store, engine, model_name, load_engine, options = (setup or local_setup)(args)
     except EngineError as error:
         listener.close()
         return _fail(str(error))
@@ -103,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
             allowed_hosts=args.allowed_host,
             max_body=MAX_BODY,
             log_requests=args.verbose,
+            **options,
         )
     except EngineError as error:
         listener.close()
@@ -128,6 +137,12 @@ def serve_until_stopped(server: EngineServer) -> None:
         server.close()
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def local_setup(args: argparse.Namespace) -> tuple[ModelStore, Any, str, Any, dict[str, Any]]:
+    """The single-process engine: the model loaded here, from the user's model folders."""
+    store = ModelStore.for_user()
+    return (store, *_load(args.model, store), {})
 
 
 def _load(model: str | None, store: ModelStore) -> tuple[Any, str, Any]:
