@@ -85,8 +85,11 @@ class EngineServer:
         max_connections: int | None = None,
         header_timeout: float = HEADER_TIMEOUT,
         log_requests: bool = False,
+        job_workers: int = 1,
     ) -> None:
         """listener: a socket from bind_listener() (then host and port are its own).
+
+        job_workers: jobs run at once (a studio's gateway runs several, its replicas batch them).
 
         max_connections: open connections at most (default: connection_cap()); header_timeout:
         seconds a connection may stay without a request in progress. store: the model folders;
@@ -100,7 +103,9 @@ class EngineServer:
             load_engine=load_engine,
             list_models=list_models,
             store=store,
-            job_limits=QueueLimits(max_queued, max_queued_bytes, history, DEFAULT_MAX_RESULT_BYTES),
+            job_limits=QueueLimits(
+                max_queued, max_queued_bytes, history, DEFAULT_MAX_RESULT_BYTES, job_workers
+            ),
             training_limits=TRAINING_LIMITS,
         )
         self._listener = listener if listener is not None else bind_listener(host, port)

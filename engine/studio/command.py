@@ -63,6 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="jobs one forward pass answers at most (default 8; 1 turns batching off)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="jobs the gateway sends to the replicas at once (default: replicas x max batch)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,7 +90,7 @@ def _cluster_setup(args: argparse.Namespace) -> tuple[ModelStore, Any, str, Any,
     from engine.studio.gateway import ClusterEngine, describe_model
     from engine.studio.replica import MAX_BATCH
 
-    for name in ("replicas", "max_batch"):
+    for name in ("replicas", "max_batch", "workers"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise EngineError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
@@ -106,4 +113,6 @@ def _cluster_setup(args: argparse.Namespace) -> tuple[ModelStore, Any, str, Any,
         store.resolve(name)
         return ClusterEngine(handle, name, describe_model(handle, name, settings.replicas))
 
-    return store, load_engine(model_name), model_name, load_engine, {}
+    # Each of the gateway's workers waits on one job's replica; enough of them fill every batch.
+    workers = args.workers or settings.replicas * settings.max_batch
+    return store, load_engine(model_name), model_name, load_engine, {"job_workers": workers}
