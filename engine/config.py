@@ -11,6 +11,7 @@ from engine.errors import EngineError
 
 Section = TypeVar("Section")
 PREDICTIONS = ("x0", "v")
+SOLVERS = ("ddim", "dpm++2m")  # engine.diffusion.sampler's solvers
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,17 @@ class ColourConfig:
 
 
 @dataclass(frozen=True)
+class SamplingConfig:
+    """How the engine samples this model when a request names no step count."""
+
+    # "ddim" (first order) or "dpm++2m" (second order, good at few steps): engine.diffusion.sampler.
+    solver: str = "ddim"
+    # Network evaluations per variant. Models saved before this section were measured at the
+    # paper's 16 levels with DDIM, and keep sampling that way.
+    steps: int = 16
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """Everything that defines a trained model; saved as JSON next to its weights."""
 
@@ -89,6 +101,7 @@ class ModelConfig:
     noise: NoiseConfig = field(default_factory=NoiseConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     colour: ColourConfig = field(default_factory=ColourConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary."""
@@ -107,6 +120,11 @@ class ModelConfig:
             # Models saved before the colour hint have no such section.
             colour=(
                 parse_section(ColourConfig, data, "colour") if "colour" in data else ColourConfig()
+            ),
+            sampling=(
+                parse_section(SamplingConfig, data, "sampling")
+                if "sampling" in data
+                else SamplingConfig()
             ),
         )
         network, schedule = config.network, config.schedule
@@ -130,6 +148,8 @@ class ModelConfig:
             "must be R, G, B triples of 0 to 255",
         )
         _require(0 <= config.colour.hint_dropout <= 1, "colour.hint_dropout", "must be 0 to 1")
+        _require(config.sampling.solver in SOLVERS, "sampling.solver", "must be ddim or dpm++2m")
+        _require(1 <= config.sampling.steps <= 64, "sampling.steps", "must be 1 to 64")
         _require(schedule.levels >= 1, "schedule.levels", "must be at least 1")
         _require(
             0 < schedule.min_signal_rate < schedule.max_signal_rate < 1,

@@ -16,7 +16,7 @@ from engine.diffusion.colour import hint_input, palette_colour, parse_colour
 from engine.diffusion.masks import dilate
 from engine.diffusion.method import keep_background, noise_at
 from engine.diffusion.noise import constant_noise, random_noise
-from engine.diffusion.sampler import sample_ddim
+from engine.diffusion.sampler import sample
 from engine.diffusion.schedule import sampling_times
 from engine.errors import Cancelled, EngineError
 from engine.framing import (
@@ -140,6 +140,8 @@ class Engine:
             "precision": self.precision,
             "upscaler": self.upscaler is not None,
             "colour_hint": takes_hint(self.network),
+            "solver": self.config.sampling.solver,
+            "steps": self.config.sampling.steps,
         }
 
     def hints(self, request: GenerateRequest, seeds: list[int]) -> np.ndarray:
@@ -218,6 +220,10 @@ class Engine:
                     outcomes[index] = stopped
         return outcomes
 
+    def steps(self, request: GenerateRequest) -> int:
+        """The denoising steps a request runs: its own, else the model's (config sampling)."""
+        return request.steps if request.steps is not None else self.config.sampling.steps
+
     def prepare(self, request: GenerateRequest) -> Prepared:
         """Steps 1-3 for one request: its framing, region and starting noise (EngineError if its
         sketch is empty)."""
@@ -234,7 +240,7 @@ class Engine:
         #    `strength`, and the constant noise outside the region.
         seeds = [request.seed + i for i in range(request.count)]
         noises = np.stack([random_noise(seed, self.size) for seed in seeds])  # (N, S, S, 3)
-        times = sampling_times(request.steps, request.effective_strength)
+        times = sampling_times(self.steps(request), request.effective_strength)
         if request.mode == "noise":
             start = noises
         else:
@@ -263,13 +269,14 @@ class Engine:
             rates_in = np.full((len(images), 1, 1, 1), noise_rate, np.float32)
             return self._predict(images.astype(np.float32), masks, rates_in, hints).numpy()
 
-        images = sample_ddim(
+        images = sample(
             denoise_fn,
             np.concatenate([p.start for p in stack]),
             first.times,
             self.config.schedule,
             masks,
             self.constant,
+            solver=self.config.sampling.solver,
             on_step=on_progress,
             should_cancel=should_cancel,
         )

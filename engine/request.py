@@ -25,7 +25,6 @@ DEFAULT_COUNT = 8
 # The most varied radius whose variants are still all retrieved as their own sketch, as often as
 # sdedit's are (the radius sweep in weights/README.md); larger radii vary more and drift more.
 DEFAULT_RADIUS = 4
-DEFAULT_STEPS = 16  # the paper's 16 noise levels
 DEFAULT_SEED = 0
 # Fraction of the schedule to run, 1.0 = start from pure noise (level 0). `sdedit` starts at
 # half the levels (level 8 of 16) so the sketch shows through; `mask` and `noise` start from noise.
@@ -42,7 +41,9 @@ class GenerateRequest:
     radius: int = DEFAULT_RADIUS  # mask radius in pixels at the model's resolution
     strength: float | None = None  # fraction of the schedule to run; None = the mode's default
     seed: int = DEFAULT_SEED  # seed of variant 0
-    steps: int = DEFAULT_STEPS  # denoising steps (network evaluations)
+    # Denoising steps (network evaluations); None: the model's own (its config's sampling.steps:
+    # 4 for the shipped model's second-order solver, the paper's 16 for older models).
+    steps: int | None = None
     # True: the upsampling stage brings variants to the sketch's resolution; False: the plain
     # blow-up of the 64 px variant (a fast preview). Models without the stage always blow up.
     upscale: bool = True
@@ -56,7 +57,8 @@ class GenerateRequest:
             raise EngineError(f"unsupported mode {self.mode!r}: use one of {', '.join(MODES)}")
         _check_int("count", self.count, COUNT_RANGE)
         _check_int("radius", self.radius, RADIUS_RANGE)
-        _check_int("steps", self.steps, STEPS_RANGE)
+        if self.steps is not None:
+            _check_int("steps", self.steps, STEPS_RANGE)
         _check_int("seed", self.seed, SEED_RANGE)
         if not isinstance(self.upscale, bool):
             raise EngineError(f"upscale must be true or false, got {self.upscale!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import resource
 import statistics
 import time
@@ -13,7 +14,10 @@ from keras import layers
 
 from engine.images import encode_png
 from engine.pipeline import default_precision
-from engine.request import DEFAULT_STEPS, GenerateRequest
+from engine.request import GenerateRequest
+
+# The paper's path, for the few-step path's ratio: 16 levels.
+PAPER_STEPS = 16
 
 
 def model_gflop(network) -> float:
@@ -53,8 +57,8 @@ def timed(function: Callable[[], object], repeats: int) -> list[float]:
     return seconds
 
 
-def example_request(size: int = 256, count: int = 8) -> GenerateRequest:
-    """A ring-and-lid sketch like an eye, at the default settings."""
+def example_request(size: int = 256, count: int = 8, steps: int | None = None) -> GenerateRequest:
+    """A ring-and-lid sketch like an eye, at the default settings (the model's own steps)."""
     sketch = np.zeros((size, size, 4), np.uint8)
     ys, xs = np.mgrid[:size, :size]
     centre = size / 2
@@ -63,7 +67,7 @@ def example_request(size: int = 256, count: int = 8) -> GenerateRequest:
         np.abs(xs - centre) < size / 3
     )
     sketch[ring | lid] = (30, 30, 30, 255)
-    return GenerateRequest(sketch=sketch, count=count, steps=DEFAULT_STEPS)
+    return GenerateRequest(sketch=sketch, count=count, steps=steps)
 
 
 def training_images_per_second(engine, steps: int = 5) -> float:
@@ -80,29 +84,41 @@ def training_images_per_second(engine, steps: int = 5) -> float:
 
 def run_bench(engines: dict, repeats: int, report: Callable[[str], None] = print) -> dict:
     """Measure and print every figure for the engine of each precision; returns them."""
-    request = example_request()
+    # Model time: the diffusion network alone (no upsampling stage), which the GFLOP figures
+    # count; the layers below add the stage.
+    request = dataclasses.replace(example_request(), upscale=False)
+    precision = default_precision()
+    engine = engines[precision]
+    steps = engine.steps(request)
+    paper_request = dataclasses.replace(request, steps=PAPER_STEPS)
     medians = {}
     for candidate in engines.values():
         candidate.generate(request)  # warm: traces the graph for this batch shape
-    # Interleaved, so both precisions see the same machine load.
-    samples = {precision: [] for precision in engines}
+    # Interleaved, so every path sees the same machine load.
+    runs = {name: (candidate, request) for name, candidate in engines.items()}
+    runs["16-step path"] = (engine, paper_request)
+    samples: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
-        for precision, candidate in engines.items():
-            samples[precision] += timed(lambda c=candidate: c.generate(request), 1)
-    for precision, seconds in samples.items():
-        medians[precision] = statistics.median(seconds)
+        for name, (candidate, asked) in runs.items():
+            samples[name] += timed(lambda c=candidate, r=asked: c.generate(r), 1)
+    for name, seconds in samples.items():
+        medians[name] = statistics.median(seconds)
+        levels = PAPER_STEPS if name == "16-step path" else steps
         report(
-            f"{precision}: 8 variants x {request.steps} levels: median {medians[precision]:.3f} s "
+            f"{name}: 8 variants x {levels} steps, model time: median {medians[name]:.3f} s "
             f"(min {min(seconds):.3f} s over {repeats} runs)"
         )
-    if len(medians) == 2:
+    if "bfloat16" in medians and "float32" in medians:
         report(f"bfloat16 / float32 latency ratio: {medians['bfloat16'] / medians['float32']:.2f}")
-    precision = default_precision()
-    engine = engines[precision]
     latencies = samples[precision]
     latency = medians[precision]
+    few_step_ratio = latency / medians["16-step path"]
+    report(
+        f"the model's path ({engine.config.sampling.solver}, {steps} steps) / the 16-step path "
+        f"({precision}): {few_step_ratio:.2f}"
+    )
     gflop = model_gflop(engine.network)
-    achieved = gflop * request.count * request.steps / latency
+    achieved = gflop * request.count * steps / latency
     peak_fp32 = matmul_peak_gflops()
     peak_bf16 = matmul_peak_gflops(tf.bfloat16)
     # The model runs at the default precision: compare it with that precision's peak.
@@ -113,7 +129,10 @@ def run_bench(engines: dict, repeats: int, report: Callable[[str], None] = print
         "device": engine.info["device"],
         "parameters": engine.info["parameters"],
         "variants": request.count,
-        "steps": request.steps,
+        "steps": steps,
+        "solver": engine.config.sampling.solver,
+        "latency_s_16_steps": medians["16-step path"],
+        "few_step_ratio": few_step_ratio,
         "latency_s_median": latency,
         "latency_s_min": min(latencies),
         "model_gflop_per_image": gflop,

@@ -22,7 +22,6 @@ from engine.request import (
     DEFAULT_MODE,
     DEFAULT_RADIUS,
     DEFAULT_SEED,
-    DEFAULT_STEPS,
     MAX_SIDE,
     MODES,
     RADIUS_RANGE,
@@ -37,7 +36,7 @@ LIVE_KEY_PATTERN = "^[A-Za-z0-9_-]{8,64}$"  # a client's random id, not a secret
 _STAND_IN = np.zeros((1, 1, 4), np.uint8)
 
 
-def _whole(bounds: tuple[int, int], default: int, description: str) -> Any:
+def _whole(bounds: tuple[int, int], default: int | str, description: str) -> Any:
     low, high = bounds
     return Field(None, description=f"{description}; null or absent: {default}", ge=low, le=high)
 
@@ -67,7 +66,7 @@ class JobRequest(BaseModel):
         description="share of the noise levels to run; null: the mode's default (sdedit 0.5)",
     )
     seed: int | None = _whole(SEED_RANGE, DEFAULT_SEED, "seed of variant 0")
-    steps: int | None = _whole(STEPS_RANGE, DEFAULT_STEPS, "denoising steps")
+    steps: int | None = _whole(STEPS_RANGE, "the model's own", "denoising steps")
     upscale: bool | None = Field(
         None,
         description="true: the upsampling stage brings variants to the sketch's resolution; "

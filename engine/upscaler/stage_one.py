@@ -19,7 +19,7 @@ from engine.diffusion.colour import hint_input, main_colour
 from engine.diffusion.masks import dilate
 from engine.diffusion.method import keep_background, noise_at
 from engine.diffusion.noise import constant_noise
-from engine.diffusion.sampler import sample_ddim
+from engine.diffusion.sampler import sample
 from engine.diffusion.schedule import sampling_times
 from engine.framing import model_ink
 from engine.model import denoise
@@ -100,4 +100,4 @@ def _redraw(network, config, images, regions, noises, constant, strength: float)
         return np.asarray(denoise(network, noisy, regions, rates_in, hints))
 
     start = start.astype(np.float32)
-    return sample_ddim(denoise_fn, start, times, config.schedule, regions, constant)
+    return sample(denoise_fn, start, times, config.schedule, regions, constant)

@@ -15,6 +15,9 @@ paste the `actual` summary its failure message prints over the PINNED entry.
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 
@@ -34,6 +37,14 @@ PINNED = {
         ],
         "alpha_row": [0, 255, 246, 234, 16, 0, 0, 0, 0, 0, 0, 255, 213, 142],
     },
+    "few-step mask": {
+        "frame": (20, 12, 56),
+        "means": [
+            [0.315908, 0.306865, 0.166095, 0.438513],
+            [0.334254, 0.306221, 0.157714, 0.443773],
+        ],
+        "alpha_row": [0, 221, 250, 234, 16, 0, 0, 0, 0, 0, 0, 225, 202, 127],
+    },
     "sdedit": {
         "frame": (20, 12, 56),
         "means": [[0.412334, 0.401302, 0.287247, 0.798332]],
@@ -43,13 +54,28 @@ PINNED = {
 REQUESTS = {
     "mask": {"mode": "mask", "radius": 3, "count": 2, "seed": 7, "steps": 16},
     "sdedit": {"mode": "sdedit", "strength": 0.6, "count": 1, "seed": 3, "steps": 8},
+    # The few-step path: no steps given, so the model's own (its sampling section).
+    "few-step mask": {"mode": "mask", "radius": 3, "count": 2, "seed": 7},
 }
+# The sampling the tiny model is given for the few-step path, as the shipped model's config says.
+FEW_STEP_SAMPLING = {"solver": "dpm++2m", "steps": 4}
 
 
 @pytest.fixture(scope="module")
 def float32_engine(tiny_model_dir) -> Engine:
     """The tiny seeded model in float32 (bfloat16, picked on CPUs with it, rounds differently)."""
     return Engine.load(tiny_model_dir, precision="float32")
+
+
+@pytest.fixture(scope="module")
+def few_step_engine(tiny_model_dir, tmp_path_factory) -> Engine:
+    """The same tiny model, its config saying to sample it with 4 steps of DPM-Solver++(2M)."""
+    folder = tmp_path_factory.mktemp("few-step") / "tiny"
+    shutil.copytree(tiny_model_dir, folder)
+    document = json.loads((folder / "config.json").read_text())
+    document["config"]["sampling"] = FEW_STEP_SAMPLING
+    (folder / "config.json").write_text(json.dumps(document))
+    return Engine.load(folder, precision="float32")
 
 
 def _summary(engine: Engine, sketch: np.ndarray, params: dict) -> dict:
@@ -64,8 +90,11 @@ def _summary(engine: Engine, sketch: np.ndarray, params: dict) -> dict:
 
 
 @pytest.mark.parametrize("name", sorted(PINNED))
-def test_the_tiny_model_gives_the_pinned_numbers(float32_engine, circle_sketch, name):
-    actual = _summary(float32_engine, circle_sketch, REQUESTS[name])
+def test_the_tiny_model_gives_the_pinned_numbers(
+    float32_engine, few_step_engine, circle_sketch, name
+):
+    engine = few_step_engine if name.startswith("few-step") else float32_engine
+    actual = _summary(engine, circle_sketch, REQUESTS[name])
     pinned = PINNED[name]
     message = f"re-record (see the module docstring): actual = {actual!r}"
     assert actual["frame"] == pinned["frame"], message

@@ -23,7 +23,7 @@ def fake_patch(request: GenerateRequest, seed: int, name: str) -> np.ndarray:
         zlib.crc32(request.sketch.tobytes()),
         zlib.crc32(name.encode()),
         request.radius,
-        request.steps,
+        FakeEngine.steps(request),
         int(request.effective_strength * 1000),
         ("mask", "sdedit", "noise").index(request.mode),
     ]
@@ -41,6 +41,8 @@ def fake_image(request: GenerateRequest, seed: int, name: str) -> np.ndarray:
 
 class FakeEngine:
     """Deterministic stand-in for engine.pipeline.Engine; can hold a job at its first step."""
+
+    MODEL_STEPS = 16  # what its model's config would say when a request names no steps
 
     def __init__(self, name: str = "fake", step_delay: float = 0.0, hold: bool = False) -> None:
         self.name = name
@@ -64,6 +66,11 @@ class FakeEngine:
         """Same keys as the real Engine's info."""
         return {"name": self.name, "image_size": 32, "parameters": 1234, "device": "CPU"}
 
+    @staticmethod
+    def steps(request: GenerateRequest) -> int:
+        """The steps a request runs: its own, else the model's, as the real Engine's."""
+        return request.steps if request.steps is not None else FakeEngine.MODEL_STEPS
+
     def generate(
         self,
         request: GenerateRequest,
@@ -79,7 +86,8 @@ class FakeEngine:
         self.requests.append(request)
         self.started.set()
         try:
-            for step in range(request.steps):
+            total = self.steps(request)
+            for step in range(total):
                 while True:
                     if should_cancel is not None and should_cancel():
                         self.cancelled += 1
@@ -88,7 +96,7 @@ class FakeEngine:
                         break
                 time.sleep(self.step_delay)
                 if on_progress is not None:
-                    on_progress(step + 1, request.steps)
+                    on_progress(step + 1, total)
         finally:
             self.running = False
         height, width = request.sketch.shape[:2]

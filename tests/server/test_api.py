@@ -12,7 +12,7 @@ import numpy as np
 from engine import __version__
 from engine.errors import EngineError
 from engine.images import encode_png
-from engine.request import DEFAULT_COUNT, DEFAULT_STEPS, GenerateRequest
+from engine.request import DEFAULT_COUNT, GenerateRequest
 from engine.server.payload import JOB_FIELDS
 from tests.fakes.fake_engine import FakeEngine, FakeModel, fake_image, sketch
 
@@ -108,7 +108,7 @@ def test_omitted_parameters_take_the_request_defaults(served):
     job_id = served.client.submit(sketch(2))
     served.client.wait(job_id)
     status = served.client.request("GET", f"/v1/jobs/{job_id}").json()
-    assert status["total"] == DEFAULT_STEPS
+    assert status["total"] == FakeEngine.MODEL_STEPS  # the model's own
     seeds = [seed for seed, _ in served.client.result(job_id)]
     assert seeds == list(range(DEFAULT_COUNT))
 
