@@ -192,8 +192,8 @@ def test_default_locations_per_platform(
 
 
 def test_the_installer_imports_beside_a_folder_named_krita(tmp_path: Path) -> None:
-    """The installer borrows the plugin's settings module; a `krita` folder on the path (like
-    tests/krita) must not make the plugin package think it runs inside Krita."""
+    """The installer borrows the plugin's settings module; any folder named `krita` on the path
+    (this repository's tests/krita is one) must not make the plugin think it runs inside Krita."""
     (tmp_path / "krita").mkdir()
     probe = f"import sys; sys.path[:0] = [{str(tmp_path)!r}, {str(ROOT / 'packaging')!r}]; " + (
         "import install, sketch_variants; print(hasattr(sketch_variants, 'CONTROLLER'))"
