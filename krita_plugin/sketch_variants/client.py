@@ -135,14 +135,14 @@ class EngineClient(QObject):
 
     def health(self, on_ok: Callable[[dict[str, Any]], None], on_error: OnError) -> None:
         """GET /v1/health."""
-        reply = self._network.get(self._request("/v1/health"))
+        reply = _sent(self._network.get(self._request("/v1/health")))
         self._on_json(reply, on_ok, on_error)
 
     def submit(self, job: JobRequest, on_ok: Callable[[str], None], on_error: OnError) -> None:
         """POST /v1/jobs; on_ok gets the job id."""
         request = self._request("/v1/jobs")
         request.setHeader(QNetworkRequest.KnownHeaders.ContentTypeHeader, "application/json")
-        reply = self._network.post(request, job.to_json())
+        reply = _sent(self._network.post(request, job.to_json()))
 
         def accepted(body: dict[str, Any]) -> None:
             job_id = body.get("id")
@@ -164,7 +164,7 @@ class EngineClient(QObject):
         events up to the final state. No transfer timeout: the stream lasts as long as the work."""
         request = self._request(f"/v1/{kind}/{work_id}/events", timeout=False)
         request.setRawHeader(b"Accept", b"text/event-stream")
-        reply = self._network.get(request)
+        reply = _sent(self._network.get(request))
         self._in_flight.add(reply)
         reply.finished.connect(lambda: self._in_flight.discard(reply))
         return EventStream(reply, on_event, on_error, self._guard)
@@ -182,14 +182,14 @@ class EngineClient(QObject):
                 on_ok(variants)
 
         self._on_json(
-            self._network.get(self._request(f"/v1/jobs/{job_id}/result")), parse, on_error
+            _sent(self._network.get(self._request(f"/v1/jobs/{job_id}/result"))), parse, on_error
         )
 
     def get_json(
         self, path: str, on_ok: Callable[[dict[str, Any]], None], on_error: OnError
     ) -> None:
         """GET a JSON object (e.g. /v1/models)."""
-        self._on_json(self._network.get(self._request(path)), on_ok, on_error)
+        self._on_json(_sent(self._network.get(self._request(path))), on_ok, on_error)
 
     def post_json(
         self, path: str, body: bytes, on_ok: Callable[[dict[str, Any]], None], on_error: OnError
@@ -197,12 +197,12 @@ class EngineClient(QObject):
         """POST a JSON body (e.g. /v1/trainings) and take the JSON answer."""
         request = self._request(path)
         request.setHeader(QNetworkRequest.KnownHeaders.ContentTypeHeader, "application/json")
-        self._on_json(self._network.post(request, body), on_ok, on_error)
+        self._on_json(_sent(self._network.post(request, body)), on_ok, on_error)
 
     def cancel(self, job_id: str, kind: str = "jobs") -> None:
         """DELETE /v1/jobs/{id} (or /v1/trainings/{id}); fire and forget, since the event stream
         reports the outcome."""
-        reply = self._network.deleteResource(self._request(f"/v1/{kind}/{job_id}"))
+        reply = _sent(self._network.deleteResource(self._request(f"/v1/{kind}/{job_id}")))
         self._in_flight.add(reply)
 
         def finished() -> None:
@@ -239,13 +239,23 @@ class EngineClient(QObject):
         reply.finished.connect(lambda: self._guard(finished))
 
 
+def _sent(reply: QNetworkReply | None) -> QNetworkReply:
+    """A request's reply: Qt always makes one, though its stubs allow None."""
+    if reply is None:
+        raise RuntimeError("Qt made no reply for a request")
+    return reply
+
+
 def _failure(reply: QNetworkReply) -> Failure | None:
     """The failure a finished reply represents, or None when it succeeded."""
     status = reply.attribute(QNetworkRequest.Attribute.HttpStatusCodeAttribute)
     if status is None:
-        if reply.error() == QNetworkReply.NetworkError.NoError:
+        # The type checker's Qt stubs give the name `error` to the signal only; Qt's getter has
+        # it too.
+        error = reply.error()  # type: ignore[operator]
+        if error == QNetworkReply.NetworkError.NoError:
             return None
-        if reply.error() in _UNREACHABLE_ERRORS:
+        if error in _UNREACHABLE_ERRORS:
             return Failure(UNREACHABLE, reply.errorString())
         return Failure(UNREACHABLE, f"network error: {reply.errorString()}")
     if 200 <= int(status) < 300:

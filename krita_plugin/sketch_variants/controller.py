@@ -6,6 +6,7 @@ import random
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from . import settings as settings_module
 from .client import EngineClient, Failure
@@ -221,7 +222,7 @@ class Controller(QObject):
     def _save(self) -> None:
         settings_module.save(self.settings, self.host.write_setting)
 
-    def _update(self, **changes: object) -> None:
+    def _update(self, **changes: Any) -> None:
         self.state = replace(self.state, **changes)
         self.changed.emit()
 

@@ -41,7 +41,6 @@ class EngineProcess(QObject):
         self._stopping: set[QProcess] = set()  # asked to stop, not yet exited
         self._detached_pid = 0
         self._log: Path | None = None
-        self._log_offset = 0
         self._stdout = b""
         self._stderr_tail: list[str] = []
         self._on_ready: Callable[[str], None] = lambda url: None
@@ -106,7 +105,7 @@ class EngineProcess(QObject):
             if not ok:
                 self._fail(f"could not start {argv[0]}")
                 return
-            self._detached_pid, self._log, self._log_offset = int(pid), detached_log, 0
+            self._detached_pid, self._log = int(pid or 0), detached_log
             self._poll.start()
         else:
             self._process = process

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from krita import DockWidget, DockWidgetFactory, DockWidgetFactoryBase, Extension, Krita
 
 from .actions import ACTIONS
@@ -23,7 +25,7 @@ class SketchVariantsExtension(Extension):
         """Stop the engine when Krita quits (unless the settings keep it)."""
         Krita.instance().notifier().applicationClosing.connect(self.controller.shutdown)
 
-    def createActions(self, window: object) -> None:  # noqa: N802 - Krita's API name
+    def createActions(self, window: Any) -> None:  # noqa: N802 - Krita's API name
         """Add the actions to Tools > Scripts; shortcuts come from sketch_variants.action."""
         for action_id, text, function in ACTIONS:
             action = window.createAction(action_id, text, "tools/scripts")
@@ -38,6 +40,8 @@ class SketchVariantsDocker(DockWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("Sketch Variants")
+        if self.controller is None:
+            raise RuntimeError("register() sets the controller before Krita makes dockers")
         self.panel = Panel(self.controller)
         self.setWidget(self.panel)
         self.controller.check_engine()

@@ -21,6 +21,7 @@ from .qt import (
     Qt,
     QVBoxLayout,
     QWidget,
+    clear_layout,
 )
 from .settings_dialog import SettingsDialog
 from .training_dialog import TrainingDialog
@@ -43,18 +44,53 @@ class Panel(QWidget):
         super().__init__(parent)
         self.controller = controller
         params = controller.settings.params
+        status_row = self._status_row()
+        form = self._parameter_form(params)
+        form.insertRow(0, "Model", self._model_row(params))
+        buttons = self._job_buttons()
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.thumbnails = QGridLayout()
+        live_row = self._live_row()
+        self.live_preview = QLabel()
+        self.live_preview.setToolTip("The newest live variant")
 
+        layout = QVBoxLayout(self)
+        layout.addLayout(status_row)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        layout.addLayout(live_row)
+        layout.addWidget(self.live_preview)
+        layout.addLayout(self.thumbnails)
+        layout.addStretch(1)
+
+        self._connect_signals()
+        self._shown_thumbnails: tuple[bytes, ...] = ()
+        self._shown_preview = b""
+        self._training_dialog: TrainingDialog | None = None
+        self.refresh()
+
+    def _status_row(self) -> QHBoxLayout:
+        """Engine status, Start and Settings…"""
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.start_button = QPushButton("Start")
         self.start_button.setToolTip("Connect to the engine, starting a local one if needed")
         self.settings_button = QPushButton("Settings…")
         self.settings_button.setToolTip("Engine address and token, engine command, keep running")
-        status_row = QHBoxLayout()
-        status_row.addWidget(self.status, 1)
-        status_row.addWidget(self.start_button)
-        status_row.addWidget(self.settings_button)
+        row = QHBoxLayout()
+        row.addWidget(self.status, 1)
+        row.addWidget(self.start_button)
+        row.addWidget(self.settings_button)
+        return row
 
+    def _parameter_form(self, params: Params) -> QFormLayout:
+        """Variants, radius, mode, strength, seed, upscale and colour, set to `params`."""
         self.count = _spin(COUNT_RANGE, params.count, "How many variants to make per sketch")
         self.radius = _spin(RADIUS_RANGE, params.radius, "Mask radius: larger changes more")
         self.mode = QComboBox()
@@ -72,36 +108,46 @@ class Panel(QWidget):
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(self.new_seed)
+        self.upscale = QCheckBox("Upscale (crisp, slower)")
+        self.upscale.setChecked(params.upscale)
+        self.upscale.setToolTip(
+            "Redraw each variant at the layer's resolution; off: a plain blow-up (faster)"
+        )
+        self.colour = ColourPicker(params.colour)
         form = QFormLayout()
         form.addRow("Variants", self.count)
         form.addRow("Radius", self.radius)
         form.addRow("Mode", self.mode)
         form.addRow("Strength", self.strength)
         form.addRow("Seed", seed_row)
-        self.upscale = QCheckBox("Upscale (crisp, slower)")
-        self.upscale.setChecked(params.upscale)
-        self.upscale.setToolTip(
-            "Redraw each variant at the layer's resolution; off: a plain blow-up (faster)"
-        )
         form.addRow("", self.upscale)
-        self.colour = ColourPicker(params.colour)
         form.addRow("Colour", self.colour)
+        return form
 
+    def _model_row(self, params: Params) -> QHBoxLayout:
+        """The model picker and "Train on my drawings…"."""
+        self.model = ModelPicker(self.controller.client, params.model)
+        self.train_button = QPushButton("Train on my drawings…")
+        self.train_button.setToolTip("Teach the engine your finished drawings: a model of your own")
+        row = QHBoxLayout()
+        row.addWidget(self.model, 1)
+        row.addWidget(self.train_button)
+        return row
+
+    def _job_buttons(self) -> QHBoxLayout:
+        """Generate, Fill selected and Cancel."""
         self.generate_button = QPushButton("Generate")
         self.generate_button.setToolTip("Variants of the active layer (Ctrl+Alt+Shift+G)")
         self.fill_button = QPushButton("Fill selected")
         self.fill_button.setToolTip("Variants for every selected layer (Ctrl+Alt+Shift+F)")
         self.cancel_button = QPushButton("Cancel")
-        buttons = QHBoxLayout()
+        row = QHBoxLayout()
         for button in (self.generate_button, self.fill_button, self.cancel_button):
-            buttons.addWidget(button)
-        self.progress = QProgressBar()
-        self.progress.setTextVisible(True)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.thumbnails = QGridLayout()
+            row.addWidget(button)
+        return row
 
+    def _live_row(self) -> QHBoxLayout:
+        """Live, New seed and Keep."""
         self.live = QCheckBox("Live")
         self.live.setToolTip(
             "A quick variant of the active layer follows your strokes, in one live layer above "
@@ -113,33 +159,16 @@ class Panel(QWidget):
         self.keep_button.setToolTip(
             "The live variant at full quality, same seed, as a variant layer (Ctrl+Alt+Shift+K)"
         )
-        live_row = QHBoxLayout()
+        row = QHBoxLayout()
         for widget in (self.live, self.live_seed_button, self.keep_button):
-            live_row.addWidget(widget)
-        self.live_preview = QLabel()
-        self.live_preview.setToolTip("The newest live variant")
+            row.addWidget(widget)
+        return row
 
-        self.model = ModelPicker(controller.client, params.model)
-        self.train_button = QPushButton("Train on my drawings…")
-        self.train_button.setToolTip("Teach the engine your finished drawings: a model of your own")
-        model_row = QHBoxLayout()
-        model_row.addWidget(self.model, 1)
-        model_row.addWidget(self.train_button)
-        form.insertRow(0, "Model", model_row)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(status_row)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.message)
-        layout.addLayout(live_row)
-        layout.addWidget(self.live_preview)
-        layout.addLayout(self.thumbnails)
-        layout.addStretch(1)
-
+    def _connect_signals(self) -> None:
+        """Buttons call the controller; parameter changes are remembered; state is shown."""
+        controller = self.controller
         self.start_button.clicked.connect(controller.start_engine)
-        self.settings_button.clicked.connect(self.edit_settings)
+        self.settings_button.clicked.connect(self._settings_clicked)
         self.generate_button.clicked.connect(controller.generate_active)
         self.fill_button.clicked.connect(controller.fill_selected)
         self.cancel_button.clicked.connect(controller.cancel)
@@ -151,17 +180,13 @@ class Panel(QWidget):
         self.upscale.toggled.connect(self._params_changed)
         self.colour.changed.connect(self._params_changed)
         self.model.currentIndexChanged.connect(self._params_changed)
-        self.train_button.clicked.connect(self.open_training)
+        self.train_button.clicked.connect(self._train_clicked)
         controller.training.model_ready.connect(lambda _name: self.model.refresh())
         self.model.on_error = self.message.setText
         self.live.toggled.connect(controller.set_live)
         self.live_seed_button.clicked.connect(controller.new_live_seed)
         self.keep_button.clicked.connect(controller.keep_live)
         controller.changed.connect(self.refresh)
-        self._shown_thumbnails: tuple[bytes, ...] = ()
-        self._shown_preview = b""
-        self._training_dialog: TrainingDialog | None = None
-        self.refresh()
 
     def params(self) -> Params:
         """The parameters as currently set in the widgets."""
@@ -223,16 +248,20 @@ class Panel(QWidget):
         self._training_dialog.show()
         return self._training_dialog
 
+    # Slots return nothing; the dialogs are returned above for the tests that fill them in.
+    def _settings_clicked(self) -> None:
+        self.edit_settings()
+
+    def _train_clicked(self) -> None:
+        self.open_training()
+
     def _params_changed(self) -> None:
         self.controller.set_params(self.params())
         self.refresh()
 
     def _show_thumbnails(self, pngs: tuple[bytes, ...]) -> None:
         self._shown_thumbnails = pngs
-        while self.thumbnails.count():
-            widget = self.thumbnails.takeAt(0).widget()
-            if widget is not None:
-                widget.deleteLater()
+        clear_layout(self.thumbnails)
         for index, png in enumerate(pngs):
             label = QLabel()
             label.setToolTip(f"variant {index + 1}")

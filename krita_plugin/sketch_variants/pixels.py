@@ -58,7 +58,10 @@ def decode_png_bgra(png: bytes, width: int, height: int) -> bytes | None:
     # ARGB32 is one 0xAARRGGBB word per pixel: B, G, R, A in memory on little-endian machines,
     # which is Krita's order, and with 4 bytes a pixel its rows have no padding.
     image = image.convertToFormat(QImage.Format.Format_ARGB32)
-    return image.constBits().asstring(image.sizeInBytes())
+    bits = image.constBits()
+    if bits is None:  # a null image: Qt could not make one this size
+        raise ValueError(f"cannot hold a {width} x {height} image")
+    return bits.asstring(image.sizeInBytes())
 
 
 def sketch_png(bgra: bytes, width: int, height: int) -> bytes:

@@ -14,25 +14,33 @@ Every other module imports Qt from here and is written so that both bindings acc
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 # Tests only: "pyqt6" skips PyQt5, so the plugin's Qt code can be tested under both bindings on a
 # machine that has both. Krita sets nothing here: Krita 6 refuses `import PyQt5` by itself.
 BINDING_VARIABLE = "SKETCH_VARIANTS_QT"
 
-try:
-    if os.environ.get(BINDING_VARIABLE, "").lower() == "pyqt6":
-        raise ImportError(f"{BINDING_VARIABLE}=pyqt6")
-    # Only QtCore decides: once it has loaded, a second Qt in the process would crash Krita, so
-    # a later failure must surface rather than fall back.
-    from PyQt5 import QtCore
-except ImportError:  # Krita 6 raises ModuleNotFoundError for PyQt5
-    from PyQt6 import QtCore, QtGui, QtNetwork, QtWidgets
-
-    QAction = QtGui.QAction  # Qt 6 moved it here
-else:
-    from PyQt5 import QtGui, QtNetwork, QtWidgets
+if TYPE_CHECKING:
+    # The type checker reads the plugin against PyQt5's stubs: the two bindings' classes share
+    # their names and the plugin is written to both, which the PyQt6 test run checks.
+    from PyQt5 import QtCore, QtGui, QtNetwork, QtWidgets
 
     QAction = QtWidgets.QAction
+else:
+    try:
+        if os.environ.get(BINDING_VARIABLE, "").lower() == "pyqt6":
+            raise ImportError(f"{BINDING_VARIABLE}=pyqt6")
+        # Only QtCore decides: once it has loaded, a second Qt in the process would crash
+        # Krita, so a later failure must surface rather than fall back.
+        from PyQt5 import QtCore
+    except ImportError:  # Krita 6 raises ModuleNotFoundError for PyQt5
+        from PyQt6 import QtCore, QtGui, QtNetwork, QtWidgets
+
+        QAction = QtGui.QAction  # Qt 6 moved it here
+    else:
+        from PyQt5 import QtGui, QtNetwork, QtWidgets
+
+        QAction = QtWidgets.QAction
 
 BINDING = "PyQt6" if QtCore.PYQT_VERSION_STR.startswith("6.") else "PyQt5"
 
@@ -91,3 +99,12 @@ def readable_suffixes() -> set[str]:
     """
     formats = QImageReader.supportedImageFormats()
     return {"." + bytes(name).decode("ascii").lower() for name in formats}
+
+
+def clear_layout(layout: QtWidgets.QLayout) -> None:
+    """Remove and delete every widget of a layout."""
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.deleteLater()

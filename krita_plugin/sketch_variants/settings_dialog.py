@@ -37,7 +37,8 @@ class SettingsDialog(QDialog):
         )
         self.storage.setWordWrap(True)
         buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+            # The type checker's Qt stubs type two flags or-ed together as an int, which Qt takes.
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel  # type: ignore[call-overload]
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

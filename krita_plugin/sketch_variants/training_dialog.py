@@ -18,6 +18,7 @@ from .qt import (
     Qt,
     QVBoxLayout,
     QWidget,
+    clear_layout,
 )
 from .training_runner import LENGTH_LABELS, SOURCES
 
@@ -118,10 +119,7 @@ class TrainingDialog(QDialog):
 
     def _show_previews(self, pngs: tuple[bytes, ...]) -> None:
         self._shown = pngs
-        while self.previews.count():
-            widget = self.previews.takeAt(0).widget()
-            if widget is not None:
-                widget.deleteLater()
+        clear_layout(self.previews)
         for png in pngs:
             pixmap = QPixmap()
             pixmap.loadFromData(QByteArray(png), "PNG")
