@@ -285,11 +285,23 @@ def scenario_live(controller: Controller) -> dict:
 
 
 def scenario_train(controller: Controller) -> dict:
-    """Select two layers, start a quick training from the docker's dialog, see the new model."""
+    """With no engine running, select two layers and start a quick training from the docker's
+    dialog: the plugin starts the engine ($SV_ENGINE_COMMAND), and the new model appears."""
     from sketch_variants import training_runner
     from sketch_variants.panel import Panel
 
     training_runner.LENGTHS["quick"] = 3  # steps: the tiny test model, not a 5-minute training
+    controller.update_settings(
+        replace(
+            controller.settings,
+            server_url="",
+            last_engine_url="",
+            engine_command=os.environ["SV_ENGINE_COMMAND"],
+        )
+    )
+    status_before = controller.state.status.value
+    statuses: list[str] = []
+    controller.changed.connect(lambda: statuses.append(controller.state.status.value))
     document, window = new_document("train")
     draw_ring(document, "drawing one", 100, 150, 30)
     second = draw_ring(document, "drawing two", 280, 150, 40)
@@ -297,11 +309,7 @@ def scenario_train(controller: Controller) -> dict:
     wait(lambda: False, 1)  # let the Layers docker catch up with the new layers
     select_in_layers_docker(window, {"drawing one", "drawing two"})
     wait(lambda: len(window.activeView().selectedNodes()) == 2, 5)
-    controller.check_engine()
     panel = Panel(controller)
-    wait(lambda: panel.model.loaded and panel.model.count() >= 1, 60)
-    wait(lambda: panel.model.itemData(0) == "default", 30)
-    before = panel.model.names()
     dialog = panel.open_training()
     dialog.source.setCurrentText("selected layers")
     dialog.name.setText("krita test")
@@ -309,9 +317,15 @@ def scenario_train(controller: Controller) -> dict:
     controller.training.changed.connect(lambda: seen.append(controller.training.state.step))
     dialog.start_button.click()
     wait(lambda: controller.training.state.running, 10)
+    # The picker asks the engine for its models once the started engine is connected.
+    wait(lambda: panel.model.loaded and panel.model.count() >= 1, 120)
+    wait(lambda: panel.model.itemData(0) == "default", 30)
+    before = panel.model.names()
     wait(lambda: not controller.training.state.running, JOB_TIMEOUT)
     wait(lambda: "krita test" in panel.model.names(), 30)
     return {
+        "status_before": status_before,
+        "statuses": statuses,
         "selected": [n.name() for n in window.activeView().selectedNodes()],
         "message": controller.training.state.message,
         "progress_seen": any(step > 0 for step in seen),

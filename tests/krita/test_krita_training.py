@@ -1,31 +1,43 @@
-"""In real Krita 5 and 6 (under Xvfb) with a real engine: two selected layers train a model
-through the docker's code path (the dialog's Start), and the model appears in its picker."""
+"""In real Krita 5 and 6 (under Xvfb) with no engine running: the training dialog's Start starts a
+real engine as Generate does, two selected layers train a model through the docker's code path,
+the model appears in its picker, and the engine stops when Krita quits."""
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RealKrita, start_engine
+from conftest import RealKrita
+from engine_broker import EngineBroker
+from krita_harness import ARTIFACTS, KritaHome, run_krita
 from krita_harness import HERE as PACKAGING
-from krita_harness import KritaHome, run_krita
 from krita_system import HERE
 
 
 @pytest.fixture(scope="module")
 def training_engine(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The tiny real model served with training jobs into a private data folder."""
+    """The tiny real model, served with trainings into a private data folder whenever the
+    plugin runs its engine command (the broker's)."""
     folder = tmp_path_factory.mktemp("training-engine")
-    command = [sys.executable, str(HERE / "training_serve.py"), "--token-file", str(folder / "t")]
-    process = start_engine([*command, "--model", str(tiny_model_dir), "--data", str(folder)])
+    token = folder / "t"
+    token.write_text(secrets.token_urlsafe(32))
+    token.chmod(0o600)
+    command = [sys.executable, str(HERE / "training_serve.py"), "--token-file", str(token)]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    broker = EngineBroker(
+        [*command, "--model", str(tiny_model_dir), "--data", str(folder)],
+        ARTIFACTS / "training-engine.log",
+    )
     try:
-        yield process, (folder / "t").read_text().strip(), folder
+        yield broker, token.read_text(), folder
     finally:
-        process.stop()
+        broker.close()
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +45,8 @@ def facts(
     real_krita: RealKrita, krita_home: KritaHome, training_engine: Any, tmp_path_factory
 ) -> dict:
     """Run the training scenario inside Krita and read what it observed."""
-    process, token, _ = training_engine
+    broker, token, _ = training_engine
+    started, stopped = broker.started, broker.stopped
     results = tmp_path_factory.mktemp("scenarios-training") / "results.json"
     run = run_krita(
         krita_home,
@@ -43,7 +56,8 @@ def facts(
         PYTHONPATH=os.pathsep.join([str(HERE), str(PACKAGING)]),
         SV_RESULTS=str(results),
         SV_SCENARIOS="train",
-        SV_SERVER_URL=process.url or "",
+        SV_SERVER_URL="",  # no engine address: the plugin starts its own
+        SV_ENGINE_COMMAND=broker.command,
         SV_TOKEN=token,
         SV_COUNT="2",
         SV_STEPS="4",
@@ -52,7 +66,21 @@ def facts(
     assert results.exists(), f"Krita wrote no results:\n{run.stderr[-3000:]}"
     data = json.loads(results.read_text())
     assert "error" not in data["train"], data["train"]["error"]
-    return data["train"]
+    deadline = time.monotonic() + 30  # the broker notices the launcher's exit on its own thread
+    while broker.stopped == stopped and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return {
+        **data["train"],
+        "engines_started": broker.started - started,
+        "engines_stopped": broker.stopped - stopped,
+    }
+
+
+def test_train_with_no_engine_running_starts_one_and_krita_quitting_stops_it(facts: dict) -> None:
+    assert facts["status_before"] == "not connected"
+    statuses = facts["statuses"]
+    assert "starting" in statuses and statuses.index("starting") < statuses.index("connected")
+    assert facts["engines_started"] == 1 and facts["engines_stopped"] == 1
 
 
 def test_two_selected_layers_train_a_model_that_appears_in_the_picker(
