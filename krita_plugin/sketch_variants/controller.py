@@ -153,7 +153,8 @@ class Controller(QObject):
             self._update(busy=False, jobs_left=0)
             return
         job = self._queue.pop(0)
-        self._update(busy=True, step=0, total=job.params.steps, jobs_left=len(self._queue))
+        total = job.params.requested_steps  # 0 (the model's own) until the engine reports it
+        self._update(busy=True, step=0, total=total, jobs_left=len(self._queue))
         self.runner.run(job, self._ended)
 
     def _ended(self, outcome: Outcome) -> None:

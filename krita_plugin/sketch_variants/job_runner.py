@@ -211,7 +211,7 @@ def build_request(job: Job) -> JobRequest:
         count=params.count,
         radius=params.radius,
         seed=job.seed,
-        steps=params.steps,
+        steps=params.requested_steps,
         strength=params.strength if params.mode == "sdedit" else None,
         upscale=params.upscale,
         live=job.live,

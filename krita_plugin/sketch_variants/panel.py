@@ -197,6 +197,7 @@ class Panel(QWidget):
             strength=round(self.strength.value(), 2),
             seed=self.seed.value(),
             new_seed=self.new_seed.isChecked(),
+            fast_sampling=self.controller.settings.params.fast_sampling,
             steps=self.controller.settings.params.steps,
             upscale=self.upscale.isChecked(),
             live_steps=self.controller.settings.params.live_steps,

@@ -57,6 +57,7 @@ def load(read: Reader) -> Settings:
         strength=_float(read("strength", ""), p.strength),
         seed=_int(read("seed", ""), p.seed, (0, SEED_MAX)),
         new_seed=_bool(read("new_seed", ""), p.new_seed),
+        fast_sampling=_bool(read("fast_sampling", ""), p.fast_sampling),
         steps=_int(read("steps", ""), p.steps, STEPS_RANGE),
         upscale=_bool(read("upscale", ""), p.upscale),
         live_steps=_int(read("live_steps", ""), p.live_steps, STEPS_RANGE),

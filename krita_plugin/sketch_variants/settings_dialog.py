@@ -1,4 +1,5 @@
-"""The engine settings dialog: remote address and token, engine command, keep-running."""
+"""The engine settings dialog: remote address and token, engine command, keep-running, and
+few-step sampling."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ class SettingsDialog(QDialog):
         self.command.setPlaceholderText("empty: the engine installed by `make install`")
         self.keep = QCheckBox("keep the engine running when Krita quits")
         self.keep.setChecked(current.keep_engine_running)
+        self.fast = QCheckBox(
+            "few-step sampling: the model's own steps (4 for the shipped model) for live "
+            "previews and variants; off: 16 steps, as before"
+        )
+        self.fast.setChecked(current.params.fast_sampling)
         hint = QLabel(
             "For a studio GPU box, enter its address (e.g. http://gpu-box:8731) and the token "
             "printed by `python -m engine serve --print-token` there. A remote engine always "
@@ -48,6 +54,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.storage)
         form.addRow("Engine command", self.command)
         form.addRow("", self.keep)
+        form.addRow("Sampling", self.fast)
         form.addRow(hint)
         form.addRow(buttons)
 
@@ -59,4 +66,5 @@ class SettingsDialog(QDialog):
             token=self.token.text().strip(),
             engine_command=self.command.text().strip(),
             keep_engine_running=self.keep.isChecked(),
+            params=replace(self._current.params, fast_sampling=self.fast.isChecked()),
         )

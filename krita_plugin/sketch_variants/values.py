@@ -74,12 +74,21 @@ class Params:
     strength: float = DEFAULT_SDEDIT_STRENGTH  # fraction of the schedule, used by sdedit only
     seed: int = 0  # seed of the first variant when new_seed is off
     new_seed: bool = True  # draw a fresh seed for every job
-    steps: int = 16  # denoising steps
+    # The model's own few steps for live previews and variants alike (the engine reads them from
+    # the model: 4 for the shipped one), so a preview is what Keep makes of the same seed; off:
+    # `steps` and `live_steps`, the paper's 16 levels and the quicker 8 of live previews.
+    fast_sampling: bool = True
+    steps: int = 16  # denoising steps when fast_sampling is off
     # The upsampling stage: crisp at the layer's resolution, slower; off = the plain blow-up.
     upscale: bool = True
-    live_steps: int = 8  # denoising steps of live previews (fewer = sooner; Keep uses `steps`)
+    live_steps: int = 8  # steps of live previews when fast_sampling is off (Keep uses `steps`)
     model: str = ""  # the model picked in the docker; "" = the engine's selected one (shipped)
     colour: str = ""  # "#rrggbb": every variant's main colour; "" = each its own from the model
+
+    @property
+    def requested_steps(self) -> int:
+        """The steps a job asks the engine for: 0 = the model's own (fast sampling)."""
+        return 0 if self.fast_sampling else self.steps
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,7 @@ class JobRequest:
     count: int
     radius: int
     seed: int
-    steps: int
+    steps: int  # denoising steps; 0 = the model's own
     strength: float | None = None  # None = the mode's default on the engine
     upscale: bool = True  # the engine's upsampling stage, or the plain blow-up (live previews)
     live: str = ""  # the client's live key: the engine drops this key's older jobs; "" = none
@@ -106,9 +115,10 @@ class JobRequest:
             "count": self.count,
             "radius": self.radius,
             "seed": self.seed,
-            "steps": self.steps,
             "upscale": self.upscale,
         }
+        if self.steps:
+            body["steps"] = self.steps
         if self.strength is not None:
             body["strength"] = self.strength
         if self.live:

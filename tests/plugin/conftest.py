@@ -53,7 +53,16 @@ def served() -> Iterator[Served]:
 @pytest.fixture
 def controller(krita: fake_krita.Krita, served: Served) -> Iterator[Controller]:
     """A controller talking to the served engine, reading and writing the fake Krita."""
-    configure(krita, server_url=served.url, token=served.token, count=3, radius=5, steps=4)
+    # Explicit steps (fast sampling off), so each test's jobs take a known, short number of them.
+    configure(
+        krita,
+        server_url=served.url,
+        token=served.token,
+        count=3,
+        radius=5,
+        steps=4,
+        fast_sampling=False,
+    )
     made = Controller(KritaHost())
     yield made
     made.shutdown()

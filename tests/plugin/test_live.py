@@ -220,6 +220,44 @@ def test_the_upscale_toggle_and_live_levels_are_kept_in_the_settings() -> None:
     assert load(lambda key, default: store.get(key, default)).params.live_steps == 8
 
 
+def test_live_previews_and_keep_run_the_models_own_steps_by_default(
+    krita: fake_krita.Krita, controller: Controller, served: Served
+) -> None:
+    # A kritarc written before fast sampling still holds steps 16 and live steps 8: they are
+    # the setting's "off" values now, so its artist gets the fast path too.
+    configure(krita, fast_sampling="", steps=16, live_steps=8, new_seed="false", seed=5)
+    controller = Controller(KritaHost())
+    assert controller.settings.params.fast_sampling
+    document, _ = sketch_document(krita)
+    actions.live(controller)
+    wait_for(lambda: bool(controller.state.live_preview))
+    live = served.engine.requests[-1]
+    assert (live.steps, live.upscale, live.seed) == (None, False, 5)
+    actions.live_keep(controller)
+    wait_for(lambda: len(served.engine.requests) >= 2 and not controller.state.busy)
+    kept = served.engine.requests[-1]
+    # The same stage 1 as the preview: same steps (the model's), same seed.
+    assert (kept.steps, kept.seed, kept.upscale) == (None, 5, True)
+    controller.shutdown()
+
+
+def test_the_engine_settings_turn_fast_sampling_off_and_on(
+    krita: fake_krita.Krita, controller: Controller, served: Served
+) -> None:
+    configure(krita, fast_sampling=True)
+    extension.register()
+    docker = krita.factories[0].createDockWidget()
+    panel = docker.panel
+    assert panel.params().fast_sampling and panel.params().requested_steps == 0
+    assert "steps" not in json.loads(JobRequest(b"PNG", "mask", 1, 4, 9, 0).to_json())
+    dialog = panel.edit_settings()
+    assert dialog.fast.isChecked()
+    dialog.fast.setChecked(False)  # the old path: the stored steps
+    dialog.accept()
+    assert not panel.params().fast_sampling and panel.params().requested_steps == 4
+    assert krita.readSetting("sketch_variants", "fast_sampling", "") == "false"
+
+
 def test_the_colour_is_kept_in_the_settings_and_sent_only_when_chosen() -> None:
     store: dict[str, str] = {"colour": "#3A7BD5"}
     params = load(lambda key, default: store.get(key, default)).params
