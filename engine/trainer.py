@@ -8,6 +8,7 @@ import os
 import platform
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,12 @@ from engine.progress import BetweenSteps, TrainingProgress
 from engine.weights import save_model
 
 CHECKPOINT_DIR = "checkpoint"
+STATE_FILE = "state.json"  # names the checkpoint's array files: written last, by one rename
+_FIXED_FILES = {
+    "network": "network.weights.h5",
+    "ema": "ema.weights.h5",
+    "optimizer": "optimizer.npz",
+}
 
 # (inputs of the network, targets) of one step
 Batch = tuple[tuple[np.ndarray, ...], np.ndarray | tuple[np.ndarray, ...]]
@@ -106,13 +113,24 @@ class EmaTrainer:
         return float(loss)
 
     def save_checkpoint(self, loss: float) -> None:
-        """Write a resumable checkpoint and the usable model (EMA weights) into out_dir."""
+        """Write a resumable checkpoint and the usable model (EMA weights) into out_dir.
+
+        Atomic: the arrays go into new files, then one rename of state.json, which names them,
+        makes them the checkpoint; a crash at any point leaves the last one whole.
+        """
         checkpoint = self.out_dir / CHECKPOINT_DIR
         checkpoint.mkdir(parents=True, exist_ok=True)
-        self.network.save_weights(checkpoint / "network.weights.h5")
-        self.ema_network.save_weights(checkpoint / "ema.weights.h5")
+        # A fresh name every time: the same step may be saved twice (at the end, then on cancel).
+        tag = f"{self.step:07d}-{uuid.uuid4().hex[:8]}"
+        files = {
+            "network": f"network-{tag}.weights.h5",
+            "ema": f"ema-{tag}.weights.h5",
+            "optimizer": f"optimizer-{tag}.npz",
+        }
+        self.network.save_weights(checkpoint / files["network"])
+        self.ema_network.save_weights(checkpoint / files["ema"])
         np.savez(
-            checkpoint / "optimizer.npz",
+            checkpoint / files["optimizer"],
             *[variable.numpy() for variable in self.optimizer.variables],
         )
         state = {
@@ -121,8 +139,17 @@ class EmaTrainer:
             "loss": loss,
             "config": self.config.to_dict(),
             "started_from": self.started_from,
+            "files": files,
         }
-        (checkpoint / "state.json").write_text(json.dumps(state, indent=2) + "\n")
+        for name in files.values():
+            _flush_to_disk(checkpoint / name)
+        staged = checkpoint / f"state-{tag}.json"
+        staged.write_text(json.dumps(state, indent=2) + "\n")
+        _flush_to_disk(staged)
+        os.replace(staged, checkpoint / STATE_FILE)  # the one step that moves the checkpoint on
+        for leftover in checkpoint.iterdir():  # older checkpoints, and a crashed write's files
+            if leftover.name != STATE_FILE and leftover.name not in files.values():
+                leftover.unlink(missing_ok=True)
         save_model(
             self.ema_network, self.config, self.out_dir, self.provenance(loss), self.document_format
         )
@@ -130,7 +157,7 @@ class EmaTrainer:
     def resume(self) -> bool:
         """Continue from out_dir's checkpoint if there is one made with the same config."""
         checkpoint = self.out_dir / CHECKPOINT_DIR
-        state_path = checkpoint / "state.json"
+        state_path = checkpoint / STATE_FILE
         if not state_path.is_file():
             return False
         state = json.loads(state_path.read_text())
@@ -138,9 +165,10 @@ class EmaTrainer:
             raise EngineError(
                 f"checkpoint in {checkpoint} was made with another config: use another --out"
             )
-        self.network.load_weights(checkpoint / "network.weights.h5")
-        self.ema_network.load_weights(checkpoint / "ema.weights.h5")
-        with np.load(checkpoint / "optimizer.npz") as arrays:
+        files = state.get("files", _FIXED_FILES)  # checkpoints before atomic ones had fixed names
+        self.network.load_weights(checkpoint / files["network"])
+        self.ema_network.load_weights(checkpoint / files["ema"])
+        with np.load(checkpoint / files["optimizer"]) as arrays:
             for index, variable in enumerate(self.optimizer.variables):
                 variable.assign(arrays[f"arr_{index}"])
         self.step = state["step"]
@@ -228,6 +256,12 @@ def progress_line(text: str) -> None:
         text = text.replace("\r", "") + ("\n" if not text.endswith("\n") else "")
     sys.stderr.write(text)
     sys.stderr.flush()
+
+
+def _flush_to_disk(path: Path) -> None:
+    """Make a written file durable before a rename makes it part of the checkpoint."""
+    with open(path, "ab") as file:  # appends nothing; Windows fsyncs only writable handles
+        os.fsync(file.fileno())
 
 
 def _cpu_name() -> str:
