@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from engine.config import ModelConfig
+from engine.config import ModelConfig, SamplingConfig
 from engine.diffusion.colour import hint_input, palette_colour, parse_colour
 from engine.diffusion.masks import dilate
 from engine.diffusion.method import keep_background, noise_at
@@ -128,6 +128,11 @@ class Engine:
         network, config = load_model(model_dir, precision)
         upscaler = load_upscaler(model_dir, precision) if has_upscaler(model_dir) else None
         return cls(network, config, name=model_dir.name, precision=precision, upscaler=upscaler)
+
+    def sampled_with(self, sampling: SamplingConfig) -> Engine:
+        """The same networks, sampled another way (e.g. the 16-step path beside a few-step one)."""
+        config = dataclasses.replace(self.config, sampling=sampling)
+        return Engine(self.network, config, self.name, self.precision, self.upscaler)
 
     @property
     def info(self) -> dict:

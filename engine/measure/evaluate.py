@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -15,6 +16,7 @@ from engine.data.strokes import extract_strokes
 from engine.framing import crop_to_model, frame_sketch
 from engine.images import flatten_on_white, opaque
 from engine.measure.crispness import as_layer, held_out_eye, measure_crispness
+from engine.measure.few_step import compare_sampling
 from engine.measure.metrics import (
     Strokes,
     chamfer,
@@ -123,7 +125,11 @@ def score(
     output_strokes = [
         [strokes_of(extract_strokes(image)) for image in variants] for variants in outputs
     ]
-    chamfers, recalls, precisions, diversities, details = [], [], [], [], []
+    chamfers: list[float] = []
+    recalls: list[float] = []
+    precisions: list[float] = []
+    diversities: list[dict[str, float]] = []
+    details: list[float] = []
     for sketch, variant_strokes, variants in zip(
         sketch_strokes, output_strokes, outputs, strict=True
     ):
@@ -189,7 +195,7 @@ def run_evaluation(
     # Computed once for all conditions: the sketches' strokes and the real drawings' features.
     sketch_strokes = [strokes_of(extract_strokes(sketch)) for sketch in sketches]
     reference_features = style_features(reference)
-    results = {
+    results: dict[str, Any] = {
         "sketches": sketch_count,
         "layer_side": side or size,
         "variants_per_sketch": count,
@@ -218,6 +224,22 @@ def run_evaluation(
     held_out = held_out_eyes(sketch_count + 2 * reference_count, side)
     results["realism"] = measure_realism(
         engine, held_out, sketch_count, count, out_dir / "realism.png"
+    )
+    report("sampling: the model's own path against the paper's 16-step DDIM")
+    default = Condition(f"mask r={DEFAULT_RADIUS}", "mask", radius=DEFAULT_RADIUS)
+
+    def score_paper_path(paper) -> dict[str, float]:
+        outputs = generate_condition(paper, default, layers, count)
+        return score(outputs, sketch_strokes, reference_features, training)
+
+    results["sampling"] = compare_sampling(
+        engine,
+        _row(results, default.label),
+        score_paper_path,
+        held_out,
+        sketch_count,
+        count,
+        results["realism"],
     )
     if engine.upscaler is not None:
         results["crispness"] = measure_crispness(engine, out_dir, report)

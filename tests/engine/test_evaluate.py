@@ -81,6 +81,12 @@ def test_a_tiny_evaluation_writes_its_report(tiny_engine, tmp_path):
         assert (tmp_path / name).stat().st_size > 0
     assert json.loads((tmp_path / "results.json").read_text())["sketches"] == 2
     assert "| mask r=7 |" in (tmp_path / "report.md").read_text()
+    # The tiny model samples as the paper does (no sampling section): both paths are the same
+    # variants of the same sketches, so every ratio is exactly 1.
+    sampling = results["sampling"]
+    assert sampling["paths"]["model's own"] == sampling["paths"]["16-step DDIM"]
+    assert (sampling["kid_ratio"], sampling["diversity_ratio"]) == (1.0, 1.0)
+    assert "| 16-step DDIM | ddim | 16 |" in (tmp_path / "report.md").read_text()
 
 
 def test_evaluation_at_a_layer_side_goes_through_both_stages(tiny_two_stage_dir, tmp_path):
