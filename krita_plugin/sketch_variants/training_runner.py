@@ -20,10 +20,11 @@ from .qt import QBuffer, QByteArray, QImage, QIODevice, QObject, Qt, Signal, rea
 from .values import Sketch
 from .worker import Worker
 
-# Lengths offered in the docker: steps of each stage, and what they take on a 2-core laptop CPU
-# (300 steps of both stages: about 5 minutes, measured by `python -m engine measure-teaching`).
+# Lengths offered in the docker: steps of each stage, and what they take on an idle 2-core CPU
+# (`python -m engine measure-teaching`: 300 steps of both stages took 2.8 minutes there, and 14 on
+# a machine busy with other work; four times the steps take about four times as long).
 LENGTHS = {"quick": 300, "thorough": 1200}
-LENGTH_LABELS = {"quick": "Quick (about 5 minutes)", "thorough": "Thorough (about 20 minutes)"}
+LENGTH_LABELS = {"quick": "Quick (about 3 minutes)", "thorough": "Thorough (about 12 minutes)"}
 SOURCES = ("selected layers", "every layer", "folder")
 MAX_SIDE = 1024  # drawings are sent at most this large: the upsampler trains at up to 1024 px
 MAX_BODY = 30 * 1024 * 1024  # under the engine's 32 MB request limit
