@@ -7,43 +7,22 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterable
 from typing import Any
 
 import uvicorn
 
 from engine.errors import EngineError
 from engine.models_store import ModelStore
-from engine.server.connections import (
-    HEADER_TIMEOUT,
-    KEEP_ALIVE_TIMEOUT,
-    MAX_HEADER_BYTES,
-    accept_backlog,
-    capped_protocol,
-    connection_cap,
-)
+from engine.server.config import ServerConfig
+from engine.server.connections import accept_backlog, capped_protocol, connection_cap
 from engine.server.events import ChangeSignal
 from engine.server.guard import RequestGuard, allowed_host_headers, is_loopback
 from engine.server.jobs import GenerateEngine, JobQueue
 from engine.server.routes import create_app
 from engine.server.service import EngineService, ListModels, LoadEngine
-from engine.server.work import QueueLimits, WorkQueue
+from engine.server.work import WorkQueue
 
-__all__ = ["MAX_BODY", "EngineServer", "bind_listener", "is_loopback"]
-
-MAX_BODY = 32 * 1024 * 1024  # bytes; a 8192 px RGBA PNG sketch fits with room to spare
-SHUTDOWN_GRACE = 5.0  # seconds open answers and event streams get to finish on close()
-START_TIMEOUT = 30.0  # seconds for the server thread to start serving
-DEFAULT_HISTORY = 64  # finished jobs kept with their results; older ones are forgotten
-DEFAULT_MAX_QUEUED = 64  # waiting jobs accepted
-# Waiting sketches are kept as their PNG bytes (decoded only when their job runs); together they
-# may hold this much. A sketch PNG is at most 24 MB (the 32 MB body limit, base64 decoded).
-DEFAULT_MAX_QUEUED_BYTES = 256 * 1024 * 1024
-# Finished jobs' results (base64 PNG text) kept at most; the oldest are forgotten first. An
-# 8192 px variant of a small sketch is ~1.5 MB, so 16 of them take ~24 MB.
-DEFAULT_MAX_RESULT_BYTES = 256 * 1024 * 1024
-# Trainings waiting behind the running one, and finished ones remembered.
-TRAINING_LIMITS = QueueLimits(waiting=4, history=16)
+__all__ = ["EngineServer", "ServerConfig", "bind_listener", "is_loopback"]
 
 
 def bind_listener(host: str, port: int) -> socket.socket:
@@ -70,74 +49,61 @@ class EngineServer:
         engine: GenerateEngine,
         *,
         token: str,
-        host: str = "127.0.0.1",
-        port: int = 0,
+        config: ServerConfig | None = None,
         listener: socket.socket | None = None,
         model_name: str = "default",
         load_engine: LoadEngine | None = None,
         list_models: ListModels | None = None,
         store: ModelStore | None = None,
-        allowed_hosts: Iterable[str] = (),
-        max_body: int = MAX_BODY,
-        history: int = DEFAULT_HISTORY,
-        max_queued: int = DEFAULT_MAX_QUEUED,
-        max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES,
-        max_connections: int | None = None,
-        header_timeout: float = HEADER_TIMEOUT,
-        log_requests: bool = False,
-        job_workers: int = 1,
     ) -> None:
-        """listener: a socket from bind_listener() (then host and port are its own).
-
-        job_workers: jobs run at once (a studio's gateway runs several, its replicas batch them).
-
-        max_connections: open connections at most (default: connection_cap()); header_timeout:
-        seconds a connection may stay without a request in progress. store: the model folders;
+        """config: addresses and limits (default ServerConfig()). listener: a socket from
+        bind_listener() (then config's host and port are its own). store: the model folders;
         with one, the server trains new models (/v1/trainings) and deletes them.
         """
         if not token:
             raise EngineError("the server needs a token")
+        self.config = config = config or ServerConfig()
         self.service = EngineService(
             engine,
+            config=config,
             model_name=model_name,
             load_engine=load_engine,
             list_models=list_models,
             store=store,
-            job_limits=QueueLimits(
-                max_queued, max_queued_bytes, history, DEFAULT_MAX_RESULT_BYTES, job_workers
-            ),
-            training_limits=TRAINING_LIMITS,
         )
-        self._listener = listener if listener is not None else bind_listener(host, port)
-        self.host = host if listener is None else str(listener.getsockname()[0])
+        self._listener = listener or bind_listener(config.host, config.port)
+        self.host = str(self._listener.getsockname()[0]) if listener else config.host
         self.port = int(self._listener.getsockname()[1])
-        self.max_connections = max_connections or connection_cap()
+        self.max_connections = connection_cap(config.max_connections)
         self._changes = ChangeSignal()
         for queue in self._queues():
             queue.add_listener(self._changes.notify)
         app = RequestGuard(
             create_app(self.service, self._changes),
             token=token,
-            allowed_hosts=allowed_host_headers(self.host, self.port, allowed_hosts),
-            max_body=max_body,
+            allowed_hosts=allowed_host_headers(self.host, self.port, config.allowed_hosts),
+            max_body=config.max_body,
         )
-        config = uvicorn.Config(
+        self._uvicorn = uvicorn.Server(self._uvicorn_config(app))
+        self._thread: threading.Thread | None = None
+
+    def _uvicorn_config(self, app: RequestGuard) -> uvicorn.Config:
+        config = self.config
+        return uvicorn.Config(
             app,
-            http=capped_protocol(self.max_connections, header_timeout),
+            http=capped_protocol(self.max_connections, config.header_timeout),
             backlog=accept_backlog(self.max_connections),
             ws="none",
             lifespan="off",
             loop="asyncio",
             log_config=None,  # the `serve` command configures logging
-            access_log=log_requests,
+            access_log=config.log_requests,
             server_header=False,
             proxy_headers=False,  # no proxy in front: X-Forwarded-For is whatever a client says
-            timeout_keep_alive=int(KEEP_ALIVE_TIMEOUT),
-            timeout_graceful_shutdown=int(SHUTDOWN_GRACE),
-            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+            timeout_keep_alive=int(config.keep_alive_timeout),
+            timeout_graceful_shutdown=int(config.shutdown_grace),
+            h11_max_incomplete_event_size=config.max_header_bytes,
         )
-        self._uvicorn = uvicorn.Server(config)
-        self._thread: threading.Thread | None = None
 
     @property
     def jobs(self) -> JobQueue:
@@ -158,7 +124,7 @@ class EngineServer:
             target=asyncio.run, args=(self._serve(),), name="engine-http"
         )
         self._thread.start()
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + self.config.start_timeout
         while not self._uvicorn.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise EngineError("the HTTP server did not start")
@@ -168,8 +134,8 @@ class EngineServer:
         """End every job and training (each event stream gets its final state), stop serving."""
         if self.service.trainings is not None:
             # A running training checkpoints where it stopped, which may take a while.
-            self.service.trainings.close(timeout=30.0)
-        self.jobs.close()
+            self.service.trainings.close(self.config.trainings_close_timeout)
+        self.jobs.close(self.config.jobs_close_timeout)
         if self._thread is not None:
             self._uvicorn.should_exit = True
             self._thread.join()

@@ -14,12 +14,12 @@ from typing import Any
 from engine.errors import EngineError
 from engine.models_store import ModelStore
 from engine.paths import default_token_file
-from engine.server.app import MAX_BODY, EngineServer, bind_listener, is_loopback
+from engine.server.app import EngineServer, ServerConfig, bind_listener, is_loopback
 from engine.server.auth import load_or_create_token
 from engine.server.ready import ready_line
 
 # What a server's jobs run on, from the command's arguments: the model folders, the engine, its
-# name, the loader of a model by name and further EngineServer options. EngineError if unusable.
+# name, the loader of a model by name and ServerConfig fields to set. EngineError if unusable.
 Setup = Callable[[argparse.Namespace], tuple[ModelStore, Any, str, Any, dict[str, Any]]]
 
 HELP = "serve variants over HTTP to the Krita plugin"
@@ -101,17 +101,21 @@ def run(args: argparse.Namespace, setup: Setup | None = None) -> int:
         listener.close()
         return _fail(str(error))
     try:
+        config = ServerConfig(
+            host=args.host,
+            port=args.port,
+            allowed_hosts=tuple(args.allowed_host),
+            log_requests=args.verbose,
+            **options,
+        )
         server = EngineServer(
             engine,
             token=token,
+            config=config,
             listener=listener,
             model_name=model_name,
             load_engine=load_engine,
             store=store,
-            allowed_hosts=args.allowed_host,
-            max_body=MAX_BODY,
-            log_requests=args.verbose,
-            **options,
         )
     except EngineError as error:
         listener.close()

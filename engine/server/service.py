@@ -10,17 +10,16 @@ from typing import Any
 from engine import __version__
 from engine.errors import EngineError
 from engine.models_store import ModelStore
+from engine.server.config import ServerConfig
 from engine.server.jobs import GenerateEngine, Generation, Job, JobQueue, supersede
 from engine.server.payload import JobRequest, sketch_png_from_base64
 from engine.server.schemas import SERVICE
 from engine.server.trainings import Teacher, TrainingQueue
-from engine.server.work import QueueLimits, WorkQueue
+from engine.server.work import WorkQueue
 from engine.weights import DEFAULT_MODEL_NAME
 
 LoadEngine = Callable[[str], GenerateEngine]
 ListModels = Callable[[], Iterable[Any]]  # items with .name and .path (engine.weights.ModelEntry)
-# Models named by jobs kept loaded besides the selected one (a studio's artists each use their own).
-NAMED_ENGINES = 2
 
 
 class EngineService:
@@ -35,8 +34,7 @@ class EngineService:
         load_engine: LoadEngine | None = None,
         list_models: ListModels | None = None,
         store: ModelStore | None = None,
-        job_limits: QueueLimits,
-        training_limits: QueueLimits,
+        config: ServerConfig,
     ) -> None:
         """store: the model folders (trained models listed with provenance, deletable)."""
         self.model_name = model_name
@@ -44,7 +42,8 @@ class EngineService:
         self.load_engine = load_engine
         self.list_models = list_models or (store.entries if store is not None else None)
         self.generation = Generation(engine, engine_named=self._engine_named)
-        self.jobs: JobQueue = WorkQueue(self.generation, job_limits, name="engine-jobs")
+        self.config = config
+        self.jobs: JobQueue = WorkQueue(self.generation, config.jobs, name="engine-jobs")
         self._select_lock = threading.Lock()  # one model switch at a time
         # Engines of models jobs name; their own lock, since the job worker loads them while it
         # holds the engine (a model switch holds _select_lock and waits for the engine).
@@ -54,8 +53,8 @@ class EngineService:
         self.teacher: Teacher | None = None
         self.trainings: TrainingQueue | None = None
         if store is not None:
-            self.teacher = Teacher(store, self.jobs.busy)
-            self.trainings = WorkQueue(self.teacher, training_limits, name="engine-training")
+            self.teacher = Teacher(store, self.jobs.busy, preview_seconds=config.preview_seconds)
+            self.trainings = WorkQueue(self.teacher, config.trainings, name="engine-training")
             self.jobs.add_listener(self.teacher.wake)
             self.trainings.add_listener(self.teacher.wake)
 
@@ -130,6 +129,6 @@ class EngineService:
         with self._named_lock:
             engine = self._named.pop(name, None) or self.load_engine(name)
             self._named[name] = engine
-            while len(self._named) > NAMED_ENGINES:
+            while len(self._named) > self.config.named_engines:
                 self._named.popitem(last=False)
         return engine

@@ -8,6 +8,7 @@ the cluster's nodes. Ray is imported in run() only, so `python -m engine --help`
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from engine.errors import EngineError
 from engine.models_store import ModelStore
 from engine.paths import DEFAULT_MODEL_DIR
 from engine.server import command as serve_command
+from engine.server.config import ServerConfig
 
 HELP = "serve the plugin's API from a Ray cluster's model replicas (a studio's engine)"
 DESCRIPTION = (
@@ -115,4 +117,5 @@ def _cluster_setup(args: argparse.Namespace) -> tuple[ModelStore, Any, str, Any,
 
     # Each of the gateway's workers waits on one job's replica; enough of them fill every batch.
     workers = args.workers or settings.replicas * settings.max_batch
-    return store, load_engine(model_name), model_name, load_engine, {"job_workers": workers}
+    jobs = dataclasses.replace(ServerConfig().jobs, workers=workers)
+    return store, load_engine(model_name), model_name, load_engine, {"jobs": jobs}

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from engine.models_store import ModelStore  # noqa: E402
 from engine.pipeline import Engine  # noqa: E402
-from engine.server.app import EngineServer  # noqa: E402
+from engine.server.app import EngineServer, ServerConfig  # noqa: E402
 from engine.server.auth import load_or_create_token  # noqa: E402
 from engine.server.command import serve_until_stopped  # noqa: E402
 
@@ -33,8 +33,8 @@ def main() -> None:
         token=load_or_create_token(args.token_file),
         store=store,
         load_engine=lambda name: Engine.load(store.resolve(name)),
+        config=ServerConfig(drawings=(2, 2000)),  # the test trains on two layers, not eight
     )
-    server.service.trainings.min_drawings = 2  # the test trains on two layers, not eight
     serve_until_stopped(server)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from engine.server.app import EngineServer
+from engine.server.app import EngineServer, ServerConfig
 from engine.server.client import Client
 from tests.fakes.fake_engine import FakeEngine
 
@@ -23,6 +24,12 @@ class Served:
     def url(self) -> str:
         """Base URL."""
         return self.server.url
+
+
+def job_limits(**limits: Any) -> ServerConfig:
+    """The default config with these generation queue limits (engine.server.work.QueueLimits)."""
+    defaults = ServerConfig()
+    return dataclasses.replace(defaults, jobs=dataclasses.replace(defaults.jobs, **limits))
 
 
 def make_server(engine: Any = None, **options: Any) -> Served:

@@ -11,6 +11,7 @@ from engine.request import GenerateRequest
 from engine.server.jobs import Generation, Job
 from engine.server.work import QueueLimits, WorkQueue
 from tests.fakes.fake_engine import FakeEngine, sketch
+from tests.server.serving import job_limits
 
 
 def test_cancel_a_queued_job_at_once(serve):
@@ -97,7 +98,7 @@ def test_a_client_leaving_mid_stream_loses_nothing_for_others(serve):
 
 
 def test_a_full_queue_answers_429(serve):
-    served = serve(FakeEngine(hold=True), max_queued=2)
+    served = serve(FakeEngine(hold=True), config=job_limits(waiting=2))
     served.client.submit(sketch(8), count=1, steps=1)
     assert served.engine.started.wait(10)
     served.client.submit(sketch(8), count=1, steps=1)
@@ -110,7 +111,7 @@ def test_a_full_queue_answers_429(serve):
 
 
 def test_history_forgets_the_oldest_finished_jobs(serve):
-    served = serve(history=3)
+    served = serve(config=job_limits(history=3))
     ids = [served.client.submit(sketch(9), count=1, steps=1, seed=seed) for seed in range(5)]
     # FIFO: once the last is done, all are.
     served.client.wait(ids[-1])

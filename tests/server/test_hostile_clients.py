@@ -13,6 +13,7 @@ import time
 import pytest
 
 from engine.server.client import Client
+from engine.server.config import ServerConfig
 from tests.fakes.fake_engine import sketch
 from tests.server.processes import fake_serve
 
@@ -96,7 +97,7 @@ def test_an_identical_repeated_length_is_one_length(served):
     "sent", [b"", b"GET /v1/health HTTP/1.1\r\nHo"], ids=["silent", "headers dribbling"]
 )
 def test_a_connection_without_a_whole_request_is_closed(serve, sent):
-    served = serve(header_timeout=0.5)
+    served = serve(config=ServerConfig(header_timeout=0.5))
     with socket.create_connection(("127.0.0.1", served.server.port), timeout=30) as connection:
         connection.sendall(sent)
         assert connection.recv(65536) == b""  # closed by the server, without an answer
@@ -104,7 +105,7 @@ def test_a_connection_without_a_whole_request_is_closed(serve, sent):
 
 
 def test_a_full_server_closes_its_longest_idle_connection_for_a_new_one(serve):
-    served = serve(max_connections=8)
+    served = serve(config=ServerConfig(max_connections=8))
     port = served.server.port
     idle = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(8)]
     try:

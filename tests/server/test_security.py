@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from engine.errors import EngineError
+from engine.server.app import ServerConfig
 from engine.server.auth import load_or_create_token, token_matches
 from engine.server.client import Client
 
@@ -84,7 +85,7 @@ def test_no_cors_headers_even_for_a_browser_origin(served):
 
 
 def test_oversized_body_is_413_and_server_keeps_answering(serve):
-    served = serve(max_body=1000)
+    served = serve(config=ServerConfig(max_body=1000))
     answer = served.client.request("POST", "/v1/jobs", b"{" + b" " * 2000 + b"}")
     assert answer.status == 413
     assert served.client.request("GET", "/v1/health").status == 200

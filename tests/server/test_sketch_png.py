@@ -14,6 +14,7 @@ from engine.images import encode_png
 from engine.request import GenerateRequest
 from tests.fakes.fake_engine import FakeEngine, fake_image, sketch
 from tests.server.png_files import GRAY, GRAY_ALPHA, PALETTE, RGB, RGBA, chunk, png_bytes
+from tests.server.serving import job_limits
 
 DARK = 20  # the stroke's grey level, in 8 bits
 
@@ -172,7 +173,7 @@ def test_waiting_jobs_hold_their_png_not_its_pixels(serve):
 
 
 def test_the_queue_is_bounded_in_bytes_too(serve):
-    served = serve(FakeEngine(hold=True), max_queued_bytes=1_000_000)
+    served = serve(FakeEngine(hold=True), config=job_limits(waiting_bytes=1_000_000))
     served.client.submit(sketch(5), count=1, steps=1)
     assert served.engine.started.wait(10)
     png = _big_empty_png()
