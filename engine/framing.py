@@ -84,6 +84,13 @@ def crop_on_white(sketch: np.ndarray, frame: Frame, size: int) -> np.ndarray:
         flat[start - frame.top : stop - frame.top, x0 - frame.left : x1 - frame.left] = (
             (band * 255).round().astype(np.uint8)
         )
+    return at_model_size(flat, size)
+
+
+def at_model_size(flat: np.ndarray, size: int) -> np.ndarray:
+    """A square sketch on white, (side, side, 3) uint8, at size x size as the model sees it:
+    enlarged smoothly, or shrunk with its strokes kept dark."""
+    side = flat.shape[0]
     if side == size:
         return flat
     if side < size:
@@ -155,15 +162,15 @@ def to_rgba_patch(rgb: np.ndarray, region: np.ndarray, frame: Frame) -> np.ndarr
     (7 bytes a pixel), never float copies of the whole frame.
     """
     side = min(frame.side, MAX_PATCH_SIDE)
-    rgb_up = Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8), "RGB")
-    if rgb_up.size != (side, side):
-        shrinking = rgb_up.size[0] > side
-        rgb_up = rgb_up.resize(
+    rgb_image = Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8), "RGB")
+    if rgb_image.size != (side, side):
+        shrinking = rgb_image.size[0] > side
+        rgb_image = rgb_image.resize(
             (side, side), Image.Resampling.LANCZOS if shrinking else Image.Resampling.BICUBIC
         )
-    rgb_up = np.asarray(rgb_up)
-    region_up = Image.fromarray((np.clip(region, 0, 1) * 255).astype(np.uint8), "L")
-    region_up = np.asarray(region_up.resize((side, side), Image.Resampling.BILINEAR))
+    rgb_up = np.asarray(rgb_image)
+    region_image = Image.fromarray((np.clip(region, 0, 1) * 255).astype(np.uint8), "L")
+    region_up = np.asarray(region_image.resize((side, side), Image.Resampling.BILINEAR))
     rgba = np.empty((side, side, 4), np.uint8)
     for start in range(0, side, 512):
         rows = slice(start, start + 512)

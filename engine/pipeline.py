@@ -264,20 +264,38 @@ class Engine:
     ) -> list[np.ndarray]:
         """Step 4 for requests sharing a stack_key, their variants stacked into one network call
         a step; each request's (N, S, S, 3) images, in [-1, 1] give or take an overshoot."""
+        images = self.sample_images(
+            np.concatenate([p.start for p in stack]),
+            np.concatenate([p.masks for p in stack]),  # (sum N, S, S, 1)
+            np.concatenate([p.hints for p in stack]),
+            stack[0].times,
+            on_progress,
+            should_cancel,
+        )
+        return np.split(images, np.cumsum([len(p.seeds) for p in stack])[:-1])
+
+    def sample_images(
+        self,
+        start: np.ndarray,
+        masks: np.ndarray,
+        hints: np.ndarray,
+        times: np.ndarray,
+        on_progress: Callable[[int, int], None] | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+    ) -> np.ndarray:
+        """Step 4 on arrays: (N, S, S, 3) starting images through the model's solver at `times`,
+        each in its mask (N, S, S, 1) with the constant noise outside, in its colour hint."""
         # 4. Denoise through the levels, keeping the constant noise outside each variant's region,
         #    each variant in its colour (models with the colour hint).
-        first = stack[0]
-        masks = np.concatenate([p.masks for p in stack])  # (sum N, S, S, 1)
-        hints = np.concatenate([p.hints for p in stack])
 
         def denoise_fn(images: np.ndarray, noise_rate: float) -> np.ndarray:
             rates_in = np.full((len(images), 1, 1, 1), noise_rate, np.float32)
             return self._predict(images.astype(np.float32), masks, rates_in, hints).numpy()
 
-        images = sample(
+        return sample(
             denoise_fn,
-            np.concatenate([p.start for p in stack]),
-            first.times,
+            start,
+            times,
             self.config.schedule,
             masks,
             self.constant,
@@ -285,7 +303,6 @@ class Engine:
             on_step=on_progress,
             should_cancel=should_cancel,
         )
-        return np.split(images, np.cumsum([len(p.seeds) for p in stack])[:-1])
 
     def finish(
         self,

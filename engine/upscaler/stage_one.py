@@ -4,7 +4,9 @@ Blur and noise alone do not look like what the diffusion model hands the upsampl
 variants have blotchy fills, grey smudges and lines a pixel off. As cascaded diffusion models
 do, the upsampler also trains on the first model's own output: each drawing noised part of the
 way (SDEdit's strength) and denoised by stage 1 with the paper's mask, exactly as generation
-runs, so the result keeps the drawing's content (the target still fits) with stage 1's flaws.
+runs (the engine's own sampling step: its solver and step count, the mask from the sketch
+shrunk as generation shrinks it), so the result keeps the drawing's content (the target still
+fits) with stage 1's flaws.
 """
 
 from __future__ import annotations
@@ -12,22 +14,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PIL import Image
 
 from engine.config import ModelConfig
 from engine.diffusion.colour import hint_input, main_colour
 from engine.diffusion.masks import dilate
 from engine.diffusion.method import keep_background, noise_at
-from engine.diffusion.noise import constant_noise
-from engine.diffusion.sampler import sample
 from engine.diffusion.schedule import sampling_times
-from engine.framing import model_ink
-from engine.model import denoise
+from engine.framing import at_model_size, model_ink
 from engine.request import DEFAULT_RADIUS
 from engine.upscaler.data import HighResDrawing
 
 STRENGTHS = (0.15, 0.5)  # share of the schedule re-run: enough to show stage 1's flaws, not redraw
-STEPS = 16  # the generation default: the flaws of the steps artists get
 # A re-drawing further from its drawing than this (mean |difference| in [-1, 1]) is a new
 # drawing, not a flawed copy: training on it would teach the stage to invent, so it is dropped.
 # Stage 1's eyes stay within 0.03-0.05; a subject it does not know (the shapes) turns into
@@ -44,9 +41,13 @@ def with_stage_one_guesses(
     batch_size: int = 64,
 ) -> list[HighResDrawing]:
     """The drawings, each with `per_drawing` stage-1 re-drawings of its 64 px version."""
+    from engine.pipeline import Engine  # TensorFlow: only when a training needs it
+
+    # Sampled as generation samples the model (its config's solver and steps): the flaws of the
+    # steps artists get.
+    engine = Engine(network, config, name="stage one", precision="float32")
     rng = np.random.default_rng([seed, 7])
     size = config.network.image_size
-    constant = constant_noise(config.noise, size)
     # Shuffled, so a drawing's re-drawings fall in different batches, each at its own strength.
     jobs = rng.permutation(np.repeat(np.arange(len(drawings)), per_drawing))
     guesses: list[list[np.ndarray]] = [[] for _ in drawings]
@@ -56,7 +57,7 @@ def with_stage_one_guesses(
         regions = np.stack([_region(drawings[index], size) for index in chunk])
         noises = rng.standard_normal(images.shape).astype(np.float32)
         strength = rng.uniform(*STRENGTHS)
-        redrawn = _redraw(network, config, images, regions, noises, constant, strength)
+        redrawn = _redraw(engine, images, regions, noises, strength)
         for index, image in zip(chunk, redrawn, strict=True):
             matched = matched_colours(image, drawings[index].low)
             if np.abs(matched - drawings[index].low).mean() <= MAX_DEPARTURE:
@@ -83,21 +84,17 @@ def matched_colours(image: np.ndarray, drawing: np.ndarray) -> np.ndarray:
 
 
 def _region(drawing: HighResDrawing, size: int) -> np.ndarray:
-    """Where generation lets the model draw: the sketch's ink at the model's size, dilated."""
-    sketch = Image.fromarray(255 - drawing.darkness).resize((size, size), Image.Resampling.BOX)
-    grey = np.asarray(sketch, np.float32)[..., None] / 255.0
+    """Where generation lets the model draw: the sketch's ink at the model's size, shrunk as
+    generation shrinks it (strokes kept dark), dilated by the default radius."""
+    flat = np.repeat((255 - drawing.darkness)[..., None], 3, axis=-1)
+    grey = at_model_size(flat, size).astype(np.float32) / 255.0
     return dilate(model_ink(grey), DEFAULT_RADIUS).astype(np.float32)[..., None]
 
 
-def _redraw(network, config, images, regions, noises, constant, strength: float) -> np.ndarray:
-    times = sampling_times(max(1, round(STEPS * strength)), strength)
-    start = keep_background(noise_at(images, noises, times[0], config.schedule), regions, constant)
+def _redraw(engine, images, regions, noises, strength: float) -> np.ndarray:
+    schedule = engine.config.schedule
+    times = sampling_times(max(1, round(engine.config.sampling.steps * strength)), strength)
+    start = keep_background(noise_at(images, noises, times[0], schedule), regions, engine.constant)
     # Each drawing's own main colour as the hint (models with one), as an artist's pick would be.
     hints = np.stack([hint_input(main_colour((image + 1.0) / 2.0)) for image in images])
-
-    def denoise_fn(noisy: np.ndarray, rate: float) -> np.ndarray:
-        rates_in = np.full((len(noisy), 1, 1, 1), rate, np.float32)
-        return np.asarray(denoise(network, noisy, regions, rates_in, hints))
-
-    start = start.astype(np.float32)
-    return sample(denoise_fn, start, times, config.schedule, regions, constant)
+    return engine.sample_images(start.astype(np.float32), regions, hints.astype(np.float32), times)
