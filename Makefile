@@ -52,6 +52,7 @@ sysdeps:
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # pytest exits 5 when it collects nothing; make treats that like any failure, which is what we want:
 # an empty or mis-collected suite must never look green.

@@ -117,9 +117,10 @@ class Variant:
             # Only the part on the canvas is enlarged; Pillow resamples RGBA premultiplied, so
             # transparent colours do not bleed into the edges.
             scale = self.patch.shape[0] / side
-            canvas[y0:y1, x0:x1] = Image.fromarray(self.patch, "RGBA").resize(
+            enlarged = Image.fromarray(self.patch, "RGBA").resize(
                 (x1 - x0, y1 - y0), Image.Resampling.BICUBIC, box=tuple(v * scale for v in inside)
             )
+            canvas[y0:y1, x0:x1] = np.asarray(enlarged)
         return canvas
 
 

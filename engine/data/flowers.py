@@ -121,8 +121,10 @@ def make_flower(rng: np.random.Generator, size: int = 64, line_scale: float = 1.
 
     shrink = (size, size)
     return FlowerSample(
-        drawing=np.asarray(drawing.resize(shrink, Image.LANCZOS)),
-        sketch=np.repeat(np.asarray(sketch.resize(shrink, Image.LANCZOS))[..., None], 3, axis=2),
+        drawing=np.asarray(drawing.resize(shrink, Image.Resampling.LANCZOS)),
+        sketch=np.repeat(
+            np.asarray(sketch.resize(shrink, Image.Resampling.LANCZOS))[..., None], 3, axis=2
+        ),
     )
 
 

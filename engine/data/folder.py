@@ -41,6 +41,7 @@ def fit_on_white(rgba: np.ndarray, size: int) -> np.ndarray:
     width, height = (max(1, round(side * scale)) for side in rgb.size)
     square = Image.new("RGB", (size, size), (255, 255, 255))
     square.paste(
-        rgb.resize((width, height), Image.LANCZOS), ((size - width) // 2, (size - height) // 2)
+        rgb.resize((width, height), Image.Resampling.LANCZOS),
+        ((size - width) // 2, (size - height) // 2),
     )
     return np.asarray(square)

@@ -336,7 +336,9 @@ def _render_drawing(design: _Design, transform: _Placement, size: int) -> np.nda
     top, bottom = iris_points[:, 1].min() * SUPERSAMPLE, iris_points[:, 1].max() * SUPERSAMPLE
     ramp = np.clip((np.arange(big) - top) / max(bottom - top, 1), 0, 1)[:, None, None] ** 0.8
     gradient = np.array(design.iris_top_rgb) * (1 - ramp) + np.array(design.iris_bottom_rgb) * ramp
-    iris_layer = Image.fromarray(gradient.astype(np.uint8)).resize((big, big), Image.NEAREST)
+    iris_layer = Image.fromarray(gradient.astype(np.uint8)).resize(
+        (big, big), Image.Resampling.NEAREST
+    )
     draw = ImageDraw.Draw(iris_layer)
     if design.crescent is not None:
         draw.polygon(_xy(transform(design.crescent)), fill=design.crescent_rgb)
@@ -359,7 +361,7 @@ def _render_drawing(design: _Design, transform: _Placement, size: int) -> np.nda
         )
     for polygon, _ in design.strokes:
         draw.polygon(_xy(transform(polygon)), fill=design.line_rgb)
-    return np.asarray(canvas.resize((size, size), Image.LANCZOS))
+    return np.asarray(canvas.resize((size, size), Image.Resampling.LANCZOS))
 
 
 def _inside_opening(design: _Design, points: np.ndarray) -> np.ndarray:
@@ -401,5 +403,5 @@ def _render_sketch(
             pressure[:] = 1.0
         widths = rng.uniform(0.9, 1.5) * (0.5 + 0.5 * pressure) * line_scale
         draw.polygon(_xy(tapered(points, widths)), fill=design.sketch_grey)
-    sketch = np.asarray(canvas.resize((size, size), Image.LANCZOS))
+    sketch = np.asarray(canvas.resize((size, size), Image.Resampling.LANCZOS))
     return np.repeat(sketch[..., None], 3, axis=2)

@@ -54,8 +54,10 @@ def make_shapes(
         paint.polygon(xy(tapered(stroke, outline_width * taper)), fill=line_rgb)
         sketch_line(stroke)
     return (
-        np.asarray(drawing.resize((size, size), Image.LANCZOS)),
-        np.repeat(np.asarray(sketch.resize((size, size), Image.LANCZOS))[..., None], 3, axis=2),
+        np.asarray(drawing.resize((size, size), Image.Resampling.LANCZOS)),
+        np.repeat(
+            np.asarray(sketch.resize((size, size), Image.Resampling.LANCZOS))[..., None], 3, axis=2
+        ),
     )
 
 
@@ -72,10 +74,11 @@ def _random_outline(rng: np.random.Generator, size: int) -> np.ndarray:
     center = rng.uniform(low + radius, high - radius, 2)
     angles = np.linspace(0, 2 * np.pi, ELLIPSE_POINTS, endpoint=False)
     kind = rng.choice(["ellipse", "blob", "polygon"])
+    radii: np.ndarray
     if kind == "ellipse":
         radii = np.ones_like(angles)
     elif kind == "blob":
-        radii = 1 + sum(
+        radii = 1 + sum(  # type: ignore[assignment]  # a sum of arrays, never the int 0
             rng.uniform(0, 0.25 / k) * np.cos(k * angles + rng.uniform(0, 2 * np.pi))
             for k in range(2, 6)
         )

@@ -126,7 +126,7 @@ def truth_table(engine, count: int = 12, sides: tuple[int, ...] = SIDES) -> list
     """(a) bicubic blow-up and (b) the stage, both from the true 64 px drawing, vs the truth."""
     rows = []
     for side in sides:
-        figures = {"blow-up": [], "upsampler": []}
+        figures: dict[str, list[tuple[float, float, float]]] = {"blow-up": [], "upsampler": []}
         for index in range(count):
             drawing, sketch = held_out_eye(index, side)
             low = _resize(drawing, engine.size, Image.Resampling.BOX)
