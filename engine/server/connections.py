@@ -3,7 +3,14 @@
 Idle clients must never starve others: without a cap about a thousand silent connections used up
 the process's file descriptors and health stopped answering. Here a new connection beyond the cap
 closes the connection that has been idle longest, and a connection that has no request in progress
-(none sent yet, or its headers still dribbling in) is closed after HEADER_TIMEOUT seconds.
+(none sent yet, or its headers still dribbling in) is closed after the configured header timeout.
+
+Why a subclass of uvicorn's private H11Protocol, and uvicorn pinned to the minor release it was
+tested with (pyproject.toml): uvicorn has no public way to do either. Its `limit_concurrency`
+answers 503 to the newest client instead of closing an idle one, and its `timeout_keep_alive`
+starts only after a first answer, so a client that never finishes its headers holds its socket
+for ever. A subclass is a few dozen lines against the alternative, a protocol of our own on h11.
+tests/server/test_uvicorn_surface.py fails when what this module uses of H11Protocol changes.
 """
 
 from __future__ import annotations
@@ -15,17 +22,13 @@ from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-DEFAULT_MAX_CONNECTIONS = 256
-HEADER_TIMEOUT = 10.0  # seconds a connection may stay open without a request in progress
-KEEP_ALIVE_TIMEOUT = 5.0  # seconds an idle keep-alive connection waits for its next request
-MAX_HEADER_BYTES = 16 * 1024  # h11 refuses request heads larger than this
 # Orders connections by their last activity; a counter, so two never tie.
 _activity = itertools.count()
 _TCP_FAMILIES = (socket.AF_INET, socket.AF_INET6)
 _QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 
 
-def connection_cap(limit: int = DEFAULT_MAX_CONNECTIONS) -> int:
+def connection_cap(limit: int) -> int:
     """Open connections to allow: `limit`, or half the process's file descriptors if fewer.
 
     The other half stays for the model's files, the log and the listening socket, so accepting a
@@ -50,9 +53,7 @@ def accept_backlog(max_connections: int) -> int:
     return max(8, min(64, max_connections // 2))
 
 
-def capped_protocol(
-    max_connections: int, header_timeout: float = HEADER_TIMEOUT
-) -> type[H11Protocol]:
+def capped_protocol(max_connections: int, header_timeout: float) -> type[H11Protocol]:
     """The protocol class for a server holding at most `max_connections` connections."""
     limits = {"max_connections": max_connections, "header_timeout": header_timeout}
     return type("CappedH11Protocol", (CappedH11Protocol,), limits)
@@ -61,8 +62,8 @@ def capped_protocol(
 class CappedH11Protocol(H11Protocol):
     """One HTTP/1.1 connection that gives way to newer ones when idle and the server is full."""
 
-    max_connections = DEFAULT_MAX_CONNECTIONS
-    header_timeout = HEADER_TIMEOUT
+    max_connections: int  # set by capped_protocol()
+    header_timeout: float  # seconds a connection may stay open without a request in progress
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
@@ -91,7 +92,9 @@ class CappedH11Protocol(H11Protocol):
         super().on_response_complete()
         self._arm_deadline()
 
-    def eof_received(self) -> bool | None:
+    # asyncio's Protocol.eof_received may return True (keep the transport half open); uvicorn
+    # annotates its own as returning None.
+    def eof_received(self) -> bool | None:  # type: ignore[override]
         """The client closed its sending side: answer what it sent instead of dropping it."""
         if self.idle:
             return None  # nothing to answer: close
