@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import ModelConfig
+from engine.errors import EngineError
 from engine.progress import BetweenSteps
 
 log = logging.getLogger("engine.training")
@@ -93,7 +94,7 @@ def _train_diffusion(
     else:
         from engine.data.folder import load_folder
 
-        drawings, sketches = load_folder(options.data_dir, size)
+        drawings, sketches = load_folder(_drawings_dir(options), size)
     report(f"diffusion stage: {len(drawings)} drawings at {size} px")
     config = with_palette(config, drawings)
     data = prepare_training_set(drawings, sketches)
@@ -136,7 +137,7 @@ def _train_upscaler(
         eyes, shapes = (int(n) for n in config.train.data.split(":")[1].split("+"))
         drawings = procedural_drawings(eyes, shapes, config.train, factor, options.seed)
     else:
-        drawings = folder_drawings(options.data_dir, config.train, factor)
+        drawings = folder_drawings(_drawings_dir(options), config.train, factor)
     report(f"upscaling stage: {len(drawings)} drawings at full size")
     if config.train.stage_one_share > 0 and config.train.stage_one_per_drawing > 0:
         drawings = _with_stage_one(drawings, config.train, options, report)
@@ -149,6 +150,12 @@ def _train_upscaler(
         between_steps=between_steps,
     )
     report(f"upscaling stage: {trainer.step} steps, {trainer.elapsed / 60:.1f} min")
+
+
+def _drawings_dir(options: TrainOptions) -> Path:
+    if options.data_dir is None:
+        raise EngineError("nothing to train on: give a folder of drawings or procedural eyes")
+    return options.data_dir
 
 
 def _with_stage_one(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,7 +27,9 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def error_answer(status: int, message: object, headers: dict[str, str] | None = None):
+def error_answer(
+    status: int, message: object, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     """The JSON answer of a failure."""
     return JSONResponse({"error": one_line(message)}, status_code=status, headers=headers)
 

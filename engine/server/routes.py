@@ -56,13 +56,14 @@ def _add_openapi_route(app: FastAPI) -> None:
     generated = app.openapi
 
     def openapi_with_bearer() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generated()  # FastAPI keeps it as app.openapi_schema
         # The guard checks the token before any route, so FastAPI cannot see it: say it here.
-        if app.openapi_schema is None:
-            schema = generated()
-            bearer = {"type": "http", "scheme": "bearer"}
-            schema.setdefault("components", {})["securitySchemes"] = {"bearer": bearer}
-            schema["security"] = [{"bearer": []}]
-        return app.openapi_schema
+        bearer = {"type": "http", "scheme": "bearer"}
+        schema.setdefault("components", {})["securitySchemes"] = {"bearer": bearer}
+        schema["security"] = [{"bearer": []}]
+        return schema
 
     app.openapi = openapi_with_bearer  # type: ignore[method-assign]
 
