@@ -2,8 +2,9 @@
 and the teaching measurement.
 
 Callers describe a run with TrainOptions; progress goes out through a between-steps callback (which
-may also pause or cancel the run) and one-line reports through `report`, so this module never
-prints: the server must not write on the terminal it was started from.
+may also pause or cancel the run), one-line reports through `report` and each step's progress line
+through `step_report`, so nothing here prints: the server must not write on the terminal it was
+started from.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ STAGES = ("both", "diffusion", "upscaler")
 Report = Callable[[str], None]
 
 
+def _discard(text: str) -> None:
+    """A step_report for callers that follow the steps through between_steps instead."""
+
+
 @dataclass(frozen=True)
 class TrainOptions:
     """What to train on, where to write and how (the `train` command's options, by name)."""
@@ -51,17 +56,24 @@ class TrainOptions:
 
 
 def train_model(
-    options: TrainOptions, between_steps: BetweenSteps | None = None, report: Report = log.info
+    options: TrainOptions,
+    between_steps: BetweenSteps | None = None,
+    report: Report = log.info,
+    step_report: Report = _discard,
 ) -> None:
-    """Train the stages `options.stage` names, diffusion first (the upsampler learns from it)."""
+    """Train the stages `options.stage` names, diffusion first (the upsampler learns from it).
+
+    step_report: the trainers' progress text ("\rstep 10/300  loss ...", redrawn in a terminal:
+    engine.trainer.progress_line writes it so).
+    """
     if options.stage in ("both", "diffusion"):
-        _train_diffusion(options, between_steps, report)
+        _train_diffusion(options, between_steps, report, step_report)
     if options.stage in ("both", "upscaler"):
-        _train_upscaler(options, between_steps, report)
+        _train_upscaler(options, between_steps, report, step_report)
 
 
 def _train_diffusion(
-    options: TrainOptions, between_steps: BetweenSteps | None, report: Report
+    options: TrainOptions, between_steps: BetweenSteps | None, report: Report, step_report: Report
 ) -> None:
     from engine.train import config_for, prepare_training_set, train, with_palette
     from engine.weights import read_model_document
@@ -104,13 +116,14 @@ def _train_diffusion(
         options.out,
         options.from_dir,
         options.checkpoint_every,
+        report=step_report,
         between_steps=between_steps,
     )
     report(f"diffusion stage: {trainer.step} steps, {trainer.elapsed / 60:.1f} min")
 
 
 def _train_upscaler(
-    options: TrainOptions, between_steps: BetweenSteps | None, report: Report
+    options: TrainOptions, between_steps: BetweenSteps | None, report: Report, step_report: Report
 ) -> None:
     from engine.upscaler.config import UpscalerConfig
     from engine.upscaler.data import folder_drawings, procedural_drawings
@@ -147,6 +160,7 @@ def _train_upscaler(
         Path(options.out) / UPSCALER_DIR,
         from_dir,
         options.checkpoint_every,
+        report=step_report,
         between_steps=between_steps,
     )
     report(f"upscaling stage: {trainer.step} steps, {trainer.elapsed / 60:.1f} min")

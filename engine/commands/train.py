@@ -74,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
     options = TrainOptions(
         **{field.name: getattr(args, field.name) for field in fields(TrainOptions)}
     )
-    train_model(options, report=lambda line: print(line, file=sys.stderr))
+    from engine.trainer import progress_line  # TensorFlow loads here, not for --help
+
+    train_model(
+        options, report=lambda line: print(line, file=sys.stderr), step_report=progress_line
+    )
     print(f"model written to {args.out}")
     return 0

@@ -75,7 +75,7 @@ def measure_teaching(
     model_dir = out_dir / "model"
     options = TrainOptions(data_dir, model_dir, from_dir, steps=steps, upscaler_steps=steps)
     started = time.perf_counter()
-    train_model(options)
+    train_model(options, report=report)
     minutes = (time.perf_counter() - started) / 60
     report(f"training: {drawings} drawings, {steps} steps per stage, {minutes:.1f} min")
 

@@ -220,4 +220,5 @@ def test_train_fine_tunes_both_stages_on_a_folder_and_reports_on_stderr(
     assert code == 0 and captured.out == f"model written to {out}\n"
     assert "diffusion stage: 4 drawings" in captured.err
     assert "upscaling stage: 2 steps" in captured.err
+    assert "\nstep 2/2  loss" in captured.err and "upscaler step 2/2  loss" in captured.err
     assert has_model(out) and has_upscaler(out) and (out / UPSCALER_DIR).is_dir()

@@ -262,3 +262,12 @@ def test_the_training_benchmark_times_a_job_idle_and_during_a_training(tiny_engi
     )
     assert figures["idle_seconds"] > 0 and figures["during_training_seconds"] > 0
     assert figures["training_step_seconds"] > 0
+
+
+def test_a_training_in_the_server_writes_nothing_on_stderr(serve, store, capsys):
+    # The engine's stderr is the terminal (or the plugin's log) it was started from: progress
+    # goes to the training's events only.
+    served = serve(FakeEngine(), store=store)
+    final = _events(served, _train(served, "quiet", steps=2))[-1][1]
+    assert final["state"] == "done"
+    assert capsys.readouterr().err == ""
