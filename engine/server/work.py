@@ -187,10 +187,24 @@ class WorkQueue(Generic[Item]):
         with self._lock:
             return list(self._items.values())
 
-    def waiting(self) -> list[Item]:
-        """The items waiting to run, in order."""
+    def check_room(self, item: Item) -> None:
+        """QueueFull if `item` would not fit among the waiting ones."""
         with self._lock:
-            return list(self._waiting)
+            limits = self._limits
+            if len(self._waiting) >= limits.waiting:
+                raise QueueFull(
+                    f"the queue is full ({limits.waiting} {item.noun}s waiting): retry later"
+                )
+            waiting = sum(queued.input_bytes for queued in self._waiting)
+            over = (
+                limits.waiting_bytes is not None
+                and waiting + item.input_bytes > limits.waiting_bytes
+            )
+            if self._waiting and over:  # the first waiting item is taken whatever its size
+                megabytes = waiting / 2**20
+                raise QueueFull(
+                    f"the queue is full ({megabytes:.0f} MB of {item.inputs}): retry later"
+                )
 
     def queued_count(self) -> int:
         """Number of items waiting (not counting running ones)."""
@@ -293,21 +307,6 @@ class WorkQueue(Generic[Item]):
         return State.DONE, None, result
 
     # ----- bookkeeping (callers hold the lock) -----
-
-    def check_room(self, item: Item) -> None:
-        """QueueFull if `item` would not fit among the waiting ones."""
-        limits = self._limits
-        if len(self._waiting) >= limits.waiting:
-            raise QueueFull(
-                f"the queue is full ({limits.waiting} {item.noun}s waiting): retry later"
-            )
-        waiting = sum(queued.input_bytes for queued in self._waiting)
-        over = (
-            limits.waiting_bytes is not None and waiting + item.input_bytes > limits.waiting_bytes
-        )
-        if self._waiting and over:  # the first waiting item is taken whatever its size
-            megabytes = waiting / 2**20
-            raise QueueFull(f"the queue is full ({megabytes:.0f} MB of {item.inputs}): retry later")
 
     def _cancel(self, item: Item, reason: str | None) -> None:
         # reason: the error instead of the item's own cancel_reason (None: keep that).
