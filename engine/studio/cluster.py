@@ -33,7 +33,8 @@ def deploy(address: str, store: ModelStore, settings: ReplicaSettings) -> Deploy
     cannot be reached.
     """
     try:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+        if not ray.is_initialized():  # a redeploy (other settings) keeps the connection
+            ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
     except (ConnectionError, ValueError, RuntimeError) as error:
         raise EngineError(
             f"no Ray cluster answers at {address} ({error}): start one with `ray start --head`"
