@@ -28,6 +28,7 @@ COMMANDS = {
     "bench-training": "engine.commands.bench_training",
     "serve": "engine.server.command",
     "studio": "engine.studio.command",
+    "bench-studio": "engine.commands.bench_studio",
 }
 
 

@@ -39,6 +39,8 @@ def deploy(address: str, store: ModelStore, settings: ReplicaSettings) -> Deploy
         raise EngineError(
             f"no Ray cluster answers at {address} ({error}): start one with `ray start --head`"
         ) from None
+    # Serve's progress notes (app ready, connecting) are noise beside the gateway's ready line.
+    logging.getLogger("ray.serve").setLevel(logging.WARNING)
     # The gateway is the only way in: Serve's own HTTP proxy would bypass its token check.
     serve.start(proxy_location="Disabled")
     replica = VariantReplica.options(
