@@ -167,7 +167,16 @@ class EngineClient(QObject):
         reply = _sent(self._network.get(request))
         self._in_flight.add(reply)
         reply.finished.connect(lambda: self._in_flight.discard(reply))
-        return EventStream(reply, on_event, on_error, self._guard)
+
+        def failed(failure: Failure) -> None:
+            if failure.kind is not PROTOCOL:
+                on_error(failure)
+                return
+            # Qt reports a stream cut short without an error, and an engine that was killed
+            # cuts it short too: ask the engine, so a lost one is reported as lost.
+            self.health(lambda _health: on_error(failure), on_error)
+
+        return EventStream(reply, on_event, failed, self._guard)
 
     def result(
         self, job_id: str, on_ok: Callable[[list[Variant]], None], on_error: OnError

@@ -3,15 +3,22 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+from pathlib import Path
 
 import fake_krita
-from plugin_helpers import configure, sketch_document, wait_for
+from plugin_helpers import configure, paint, sketch_document, wait_for
 from sketch_variants.adapter import KritaHost
 from sketch_variants.controller import Controller
 from sketch_variants.settings import token_file
 
 from tests.fakes import FAKE_SERVE
+
+REPO = Path(__file__).resolve().parents[2]
+# The real server around a real model, training into a folder of its own (two drawings suffice).
+TRAINING_SERVE = REPO / "tests" / "krita" / "training_serve.py"
 
 
 def _follow(controller: Controller) -> list[tuple[str, bool, str]]:
@@ -76,3 +83,32 @@ def test_train_without_drawings_asks_for_them_and_starts_no_engine(
         "Cannot train: no drawings found: select the layers or the folder with your drawings."
     )
     assert controller.state.status == "not connected" and not controller.process.running
+
+
+def test_an_engine_lost_while_training_is_reported_with_what_to_do(
+    krita: fake_krita.Krita, tmp_path: Path
+) -> None:
+    model = REPO / "weights" / "default"
+    command = (
+        f"{sys.executable} {TRAINING_SERVE} --token-file {token_file()} --model {model} "
+        f"--data {tmp_path / 'data'}"
+    )
+    # Kept running: started detached, so the test knows its process id.
+    configure(krita, engine_command=command, keep_engine_running=True, start_timeout_s=240)
+    controller = Controller(KritaHost())
+    document = fake_krita.Document(40, 30)
+    layers = []
+    for name, box in (("first", (8, 6, 10, 7)), ("second", (20, 10, 12, 9))):
+        node = document.createNode(name, "paintlayer")
+        document.rootNode().addChildNode(node, None)
+        paint(node, box, (10, 20, 200, 255))
+        layers.append(node)
+    krita.add_document(document, layers)
+    controller.train("selected layers", "lost", "quick")
+    wait_for(lambda: controller.training.state.step > 0, 240)  # training on the engine
+    os.kill(controller.process.detached_pid, signal.SIGKILL)
+    wait_for(lambda: not controller.training.state.running)
+    assert controller.training.state.message == (
+        "Lost the engine while training: click Start, then train again."
+    )
+    assert controller.state.status == "not reachable"
