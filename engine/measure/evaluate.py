@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -175,8 +176,6 @@ def run_evaluation(
     crispness tables and the 100 % zoom picture are measured too. reference_count: held-out
     finished drawings in the realism figure's reference set (and as many in its floor set).
     """
-    from engine.measure.report import write_grid, write_markdown, write_sweep_plot
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     size = engine.size
@@ -205,19 +204,15 @@ def run_evaluation(
         "sketch_detail": float(np.mean([detail(s) for s in sketches])),
         "rows": [],
     }
-    examples = {}
-    for condition in conditions(baseline is not None):
-        model = baseline if condition.baseline else engine
-        outputs = generate_condition(model, condition, layers, count)
-        figures = score(outputs, sketch_strokes, reference_features, training)
-        results["rows"].append({**asdict(condition), **figures})
-        if condition.label in GRID_ROWS or condition.baseline:
-            examples[condition.label] = outputs[:GRID_SKETCHES]
-        report(
-            f"{condition.label:32s} retrieval {figures['retrieval']:.2f}  recall "
-            f"{figures['recall']:.2f}  1-SSIM {figures['one_minus_ssim']:.3f}  "
-            f"detail {figures['detail']:.3f}"
-        )
+    score_outputs = partial(
+        score,
+        sketch_strokes=sketch_strokes,
+        reference_features=reference_features,
+        training=training,
+    )
+    results["rows"], examples = _score_conditions(
+        engine, baseline, layers, count, score_outputs, report
+    )
     results["claims"] = judge_claims(results)
     results["recommended_radius"] = recommend_radius(results)
     report("realism: variants against held-out finished drawings of the style")
@@ -229,8 +224,7 @@ def run_evaluation(
     default = Condition(f"mask r={DEFAULT_RADIUS}", "mask", radius=DEFAULT_RADIUS)
 
     def score_paper_path(paper) -> dict[str, float]:
-        outputs = generate_condition(paper, default, layers, count)
-        return score(outputs, sketch_strokes, reference_features, training)
+        return score_outputs(generate_condition(paper, default, layers, count))
 
     results["sampling"] = compare_sampling(
         engine,
@@ -243,11 +237,45 @@ def run_evaluation(
     )
     if engine.upscaler is not None:
         results["crispness"] = measure_crispness(engine, out_dir, report)
+    _write_report(results, sketches[:GRID_SKETCHES], examples, out_dir)
+    return results
+
+
+def _write_report(
+    results: dict[str, Any], sketches: np.ndarray, examples: dict[str, np.ndarray], out_dir: Path
+) -> None:
+    """results.json, report.md, the grid of `examples` beside `sketches`, and the radius sweep."""
+    from engine.measure.report import write_grid, write_markdown, write_sweep_plot
+
     (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_markdown(results, out_dir / "report.md")
-    write_grid(sketches[:GRID_SKETCHES], examples, out_dir / "grid.png")
+    write_grid(sketches, examples, out_dir / "grid.png")
     write_sweep_plot(results, out_dir / "radius_sweep.png")
-    return results
+
+
+def _score_conditions(
+    engine,
+    baseline,
+    layers: list[np.ndarray],
+    count: int,
+    score_outputs: Callable[[np.ndarray], dict[str, float]],
+    report: Callable[[str], None],
+) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """Every condition's row of figures, and the variants the grid shows of some of them."""
+    rows, examples = [], {}
+    for condition in conditions(baseline is not None):
+        model = baseline if condition.baseline else engine
+        outputs = generate_condition(model, condition, layers, count)
+        figures = score_outputs(outputs)
+        rows.append({**asdict(condition), **figures})
+        if condition.label in GRID_ROWS or condition.baseline:
+            examples[condition.label] = outputs[:GRID_SKETCHES]
+        report(
+            f"{condition.label:32s} retrieval {figures['retrieval']:.2f}  recall "
+            f"{figures['recall']:.2f}  1-SSIM {figures['one_minus_ssim']:.3f}  "
+            f"detail {figures['detail']:.3f}"
+        )
+    return rows, examples
 
 
 def _training_drawings(data: str, size: int) -> np.ndarray:
