@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make demo       engine + bundled sketch -> out/demo/ (variants, contact.png, demo.kra with Krita)"
-	@echo "make test       install what the tests need, then ruff and the whole pytest suite"
+	@echo "make test       install what the tests need, then ruff, mypy and the whole pytest suite"
 	@echo "make plugin     build dist/sketch_variants.zip (Krita: Tools > Scripts > Import Python Plugin)"
 	@echo "make install    engine venv under \$$XDG_DATA_HOME + plugin into Krita's resource folder"
 	@echo "make uninstall  remove exactly what make install added"
@@ -58,7 +58,7 @@ lint: $(STAMP)
 # an empty or mis-collected suite must never look green.
 test: $(STAMP) sysdeps lint
 	$(VPY) -m pytest -ra $(PYTEST_ARGS) tests
-	@echo "make test: ruff clean, pytest passed"
+	@echo "make test: ruff and mypy clean, pytest passed"
 
 clean:
 	rm -rf dist out build
