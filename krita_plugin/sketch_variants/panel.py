@@ -5,8 +5,8 @@ from __future__ import annotations
 from .colour_picker import ColourPicker
 from .controller import Controller
 from .model_picker import ModelPicker
+from .pictures import clear_layout, picture_label, scaled_pixmap
 from .qt import (
-    QByteArray,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -14,14 +14,12 @@ from .qt import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QPixmap,
     QProgressBar,
     QPushButton,
     QSpinBox,
     Qt,
     QVBoxLayout,
     QWidget,
-    clear_layout,
 )
 from .settings_dialog import SettingsDialog
 from .training_dialog import TrainingDialog
@@ -233,7 +231,7 @@ class Panel(QWidget):
         self.keep_button.setEnabled(state.live)
         if state.live_preview != self._shown_preview:
             self._shown_preview = state.live_preview
-            self.live_preview.setPixmap(_pixmap(state.live_preview, LIVE_PREVIEW_SIZE))
+            self.live_preview.setPixmap(scaled_pixmap(state.live_preview, LIVE_PREVIEW_SIZE))
 
     def edit_settings(self) -> SettingsDialog:
         """Open the engine settings dialog; accepted changes go to the controller."""
@@ -264,24 +262,8 @@ class Panel(QWidget):
         self._shown_thumbnails = pngs
         clear_layout(self.thumbnails)
         for index, png in enumerate(pngs):
-            label = QLabel()
-            label.setToolTip(f"variant {index + 1}")
-            label.setPixmap(_pixmap(png, THUMBNAIL_SIZE))
+            label = picture_label(png, THUMBNAIL_SIZE, f"variant {index + 1}")
             self.thumbnails.addWidget(label, index // 4, index % 4)
-
-
-def _pixmap(png: bytes, side: int) -> QPixmap:
-    """A PNG shrunk to fit a side x side square (empty for no PNG)."""
-    pixmap = QPixmap()
-    if png:
-        pixmap.loadFromData(QByteArray(png), "PNG")
-        pixmap = pixmap.scaled(
-            side,
-            side,
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
-    return pixmap
 
 
 def _spin(bounds: tuple[int, int], value: int, tip: str) -> QSpinBox:

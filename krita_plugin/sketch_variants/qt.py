@@ -99,12 +99,3 @@ def readable_suffixes() -> set[str]:
     """
     formats = QImageReader.supportedImageFormats()
     return {"." + bytes(name).decode("ascii").lower() for name in formats}
-
-
-def clear_layout(layout: QtWidgets.QLayout) -> None:
-    """Remove and delete every widget of a layout."""
-    while layout.count():
-        item = layout.takeAt(0)
-        widget = item.widget() if item is not None else None
-        if widget is not None:
-            widget.deleteLater()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .controller import Controller
+from .pictures import clear_layout, picture_label
 from .qt import (
-    QByteArray,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -12,13 +12,10 @@ from .qt import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPixmap,
     QProgressBar,
     QPushButton,
-    Qt,
     QVBoxLayout,
     QWidget,
-    clear_layout,
 )
 from .training_runner import LENGTH_LABELS, SOURCES
 
@@ -120,15 +117,9 @@ class TrainingDialog(QDialog):
     def _show_previews(self, pngs: tuple[bytes, ...]) -> None:
         self._shown = pngs
         clear_layout(self.previews)
+        tip = "what the model draws now for one of your drawings' sketches"
         for png in pngs:
-            pixmap = QPixmap()
-            pixmap.loadFromData(QByteArray(png), "PNG")
-            label = QLabel()
-            label.setToolTip("what the model draws now for one of your drawings' sketches")
-            label.setPixmap(
-                pixmap.scaled(PREVIEW_SIZE, PREVIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio)
-            )
-            self.previews.addWidget(label)
+            self.previews.addWidget(picture_label(png, PREVIEW_SIZE, tip))
 
 
 def _minutes(seconds: float) -> str:
