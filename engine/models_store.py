@@ -26,6 +26,13 @@ NAME_RULE = (
 CHECKPOINT_DIR = "checkpoint"  # engine.trainer's resumable state inside a stage's folder
 # Names Windows keeps for devices, in any case and with any extension ("con.v2", "Aux"): a folder
 # called so cannot be made there, and a model trained on Linux must move to an artist's Windows.
+# What stored models and training folders may take together on the artist's disk: some 500 models
+# (7.6 MB each), or a few dozen trainings of 2,000 drawings of 200 KB (0.4 GB each with their
+# checkpoints); a training past it is refused with what to delete.
+DISK_BUDGET = 20 * 2**30
+# What a training writes beside its drawings: checkpoints and the partial model (33-49 MB for the
+# shipped model's two stages), reserved when it is accepted.
+TRAINING_ROOM = 64 * 2**20
 _RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?", re.IGNORECASE)
 
 
@@ -51,6 +58,7 @@ class ModelStore:
 
     root: Path  # the engine's data folder (engine.paths.user_data_dir() when serving)
     default_dir: Path = DEFAULT_MODEL_DIR  # the model called "default"
+    disk_budget: int = DISK_BUDGET  # bytes models and trainings may take together
 
     @classmethod
     def for_user(cls, default_dir: Path | None = None) -> ModelStore:
@@ -66,6 +74,28 @@ class ModelStore:
     def trainings_dir(self) -> Path:
         """Trainings' drawings and checkpoints, one folder per training id."""
         return self.root / "trainings"
+
+    def used_bytes(self) -> int:
+        """Bytes the stored models and training folders take."""
+        folders = (self.models_dir, self.trainings_dir)
+        return sum(f.stat().st_size for d in folders for f in d.rglob("*") if f.is_file())
+
+    def check_disk(self, incoming: int) -> None:
+        """DiskFull if writing `incoming` more bytes would pass the budget or fill the disk."""
+        used = self.used_bytes()
+        if used + incoming > self.disk_budget:
+            raise DiskFull(
+                f"trained models and trainings take {used / 2**30:.1f} GB of the "
+                f"{self.disk_budget / 2**30:.1f} GB they may use, and this needs "
+                f"{incoming / 2**20:.0f} MB more: delete models you no longer use, then try again"
+            )
+        existing = next(folder for folder in (self.root, *self.root.parents) if folder.exists())
+        free = shutil.disk_usage(existing).free
+        if incoming > free:
+            raise DiskFull(
+                f"the disk of {self.root} has {free / 2**20:.0f} MB free and this needs "
+                f"{incoming / 2**20:.0f} MB: free some space, then try again"
+            )
 
     def entries(self) -> list[ModelEntry]:
         """The shipped model first, then the trained ones by name."""
@@ -134,3 +164,7 @@ class ModelStore:
         config_path.write_text(json.dumps(document, indent=2) + "\n")
         self.models_dir.mkdir(parents=True, exist_ok=True)
         return Path(shutil.move(str(model_dir), str(target)))
+
+
+class DiskFull(EngineError):
+    """Stored models and trainings would pass their disk budget, or the disk is full."""

@@ -1,4 +1,4 @@
-"""Teaching the engine an artist's drawings from the server: a drawing's check and previews.
+"""Teaching the engine an artist's drawings from the server: previews of the model being trained.
 
 (The training itself is engine.training's, the path of `python -m engine train`.)
 """
@@ -12,18 +12,11 @@ from typing import Any
 import numpy as np
 
 from engine.data.folder import drawing_files, fit_on_white
-from engine.data.strokes import extract_strokes, sketch_from_drawing
-from engine.images import decode_image, encode_png, read_image
+from engine.data.strokes import sketch_from_drawing
+from engine.images import encode_png, read_image
 
-CHECK_SIZE = 64  # a drawing is checked for lines at the model's size, where it is trained
 PREVIEW_COUNT = 4  # variants in a preview
 PREVIEW_STEPS = 8  # denoising steps of a preview: enough to see the style arrive, and cheap
-
-
-def has_lines(png: bytes, name: str) -> bool:
-    """Whether a drawing has any line or colour edge once fitted to the model's size."""
-    drawing = fit_on_white(decode_image(png, name, ("PNG",), reduce_to=CHECK_SIZE), CHECK_SIZE)
-    return bool(extract_strokes(drawing).any())
 
 
 # One preview engine per stage-1 trainer: it shares the trainer's EMA network, so each preview

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.server.drawings import checked_drawings
 from engine.server.events import ChangeSignal
 from engine.server.http_errors import ApiError
 from engine.server.schemas import ErrorAnswer, ModelList, TrainingList, TrainingStatus
@@ -15,11 +17,11 @@ from engine.server.trainings import (
     DEFAULT_STEPS,
     DRAWINGS_RANGE,
     STEPS_RANGE,
-    decode_drawings,
+    check_training,
     resume_training,
     submit_training,
 )
-from engine.server.work_routes import UNKNOWN, Family, add_work_routes, found, queued
+from engine.server.work_routes import UNKNOWN, Family, add_work_routes, found, queued, refusals
 
 TRAININGS = Family(
     path="/v1/trainings",
@@ -59,7 +61,6 @@ def add_training_routes(app: FastAPI, service: EngineService, changes: ChangeSig
         return
     add_work_routes(app, trainings, TRAININGS, changes)
 
-    # Plain `def`: decoding and checking hundreds of drawings runs on a worker thread.
     @app.post(
         "/v1/trainings",
         status_code=202,
@@ -67,12 +68,22 @@ def add_training_routes(app: FastAPI, service: EngineService, changes: ChangeSig
         summary="Teach a new model these drawings; follow it at Location",
         responses={409: {"model": ErrorAnswer, "description": "the name is taken"}},
     )
-    def submit_training_route(body: TrainingRequest, response: Response) -> dict[str, Any]:
-        drawings = decode_drawings(body.drawings, teacher.min_drawings)
-        return queued(
+    async def submit_training_route(body: TrainingRequest, response: Response) -> dict[str, Any]:
+        name, source, steps = body.name, body.source, body.steps
+        # What reads no drawing first, on the event loop: a full queue, a taken name or an
+        # unknown `from` is answered at once, however many drawings wait to be decoded.
+        with refusals(TRAININGS):
+            check_training(trainings, store, name, source, steps, len(body.drawings))
+        # Then on a worker thread: headers, disk, and decoding within the process's budget.
+        count_range = (teacher.min_drawings, DRAWINGS_RANGE[1])
+        drawings = await anyio.to_thread.run_sync(
+            checked_drawings, body.drawings, count_range, store
+        )
+        return await anyio.to_thread.run_sync(
+            queued,
             response,
             TRAININGS,
-            lambda: submit_training(trainings, store, body.name, body.source, body.steps, drawings),
+            lambda: submit_training(trainings, store, name, source, steps, drawings),
         )
 
     @app.post(

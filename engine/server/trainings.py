@@ -9,7 +9,6 @@ model moves to the model folder under its name; a cancelled one keeps its checkp
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 import shutil
 import threading
@@ -20,9 +19,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from engine.errors import Cancelled, EngineError
-from engine.models_store import ModelStore, check_model_name, same_name
+from engine.models_store import TRAINING_ROOM, ModelStore, check_model_name, same_name
 from engine.progress import BetweenSteps, TrainingProgress
-from engine.server.payload import PNG_SIGNATURE, check_png
 from engine.server.work import FINISHED, Conflict, State, WorkItem, WorkQueue
 from engine.training import TrainOptions, train_model
 from engine.weights import has_upscaler
@@ -116,35 +114,6 @@ TrainingQueue = WorkQueue[Training]
 TrainFunction = Callable[[TrainOptions, BetweenSteps], None]
 # Variants of the preview sketch by a stage-1 trainer: PNG bytes each.
 PreviewFunction = Callable[[Any, Path], list[bytes]]
-
-
-def decode_drawings(drawings: list[str], low: int = DRAWINGS_RANGE[0]) -> list[bytes]:
-    """The drawings as checked PNG bytes; EngineError naming the first bad one, before training."""
-    high = DRAWINGS_RANGE[1]
-    if len(drawings) < low:
-        raise EngineError(
-            f"{len(drawings)} drawings are too few: send at least {low} finished drawings"
-        )
-    if len(drawings) > high:
-        raise EngineError(f"{len(drawings)} drawings are too many: send at most {high}")
-    from engine.teach import has_lines  # Pillow and NumPy work, not TensorFlow
-
-    pngs = []
-    for number, text in enumerate(drawings, start=1):
-        name = f"drawing {number}"
-        try:
-            data = base64.b64decode("".join(str(text).split()), validate=True)
-        except (binascii.Error, ValueError):
-            raise EngineError(
-                f"{name} is not valid base64: send each drawing as base64 PNG"
-            ) from None
-        if not data.startswith(PNG_SIGNATURE):
-            raise EngineError(f"{name} is not a PNG image: export the drawings as PNG")
-        check_png(data, name)
-        if not has_lines(data, name):
-            raise EngineError(f"{name} is empty: every drawing needs visible lines on it")
-        pngs.append(data)
-    return pngs
 
 
 class Teacher:
@@ -261,22 +230,34 @@ def submit_training(
     drawings: list[bytes],
 ) -> Training:
     """Queue a training on checked drawings; EngineError, QueueFull or QueueClosed if not."""
+    training = check_training(queue, store, name, source, steps, len(drawings))
+
+    def admit() -> None:
+        # The name, the room and the disk first: nothing is written for a refused training.
+        _check_name(queue, store, name)
+        queue.check_room(training)
+        store.check_disk(sum(map(len, drawings)) + TRAINING_ROOM)
+        _write_drawings(training.folder / DRAWINGS_FOLDER, drawings)
+
+    return queue.submit(training, admit)
+
+
+def check_training(
+    queue: TrainingQueue, store: ModelStore, name: str, source: str, steps: int, drawings: int
+) -> Training:
+    """The training a submission would queue, checked without reading a drawing (name, `from`,
+    steps, room in the queue): EngineError, NameTaken or QueueFull if it would be refused."""
     check_model_name(name)
     from_dir = store.resolve(source)
     low, high = STEPS_RANGE
     if not low <= steps <= high:
         raise EngineError(f"steps must be {low} to {high}, got {steps}")
     stages = ("diffusion", "upscaler") if has_upscaler(from_dir) else ("diffusion",)
-    training = Training(name, source, steps, len(drawings), Path(), stages)
+    training = Training(name, source, steps, drawings, Path(), stages)
     training.folder = store.training_dir(training.id)
-
-    def admit() -> None:
-        # The name and the room first: nothing is written for a refused training.
-        _check_name(queue, store, name)
-        queue.check_room(training)
-        _write_drawings(training.folder / DRAWINGS_FOLDER, drawings)
-
-    return queue.submit(training, admit)
+    _check_name(queue, store, name)
+    queue.check_room(training)
+    return training
 
 
 def resume_training(queue: TrainingQueue, store: ModelStore, training_id: str) -> Training | None:
@@ -294,6 +275,7 @@ def resume_training(queue: TrainingQueue, store: ModelStore, training_id: str) -
 
         def admit() -> None:
             _check_name(queue, store, old.name)
+            store.check_disk(TRAINING_ROOM)
             old.resumable = False  # the new training owns the folder from now on
 
         return queue.submit(training, admit)

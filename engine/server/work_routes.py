@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,16 +40,23 @@ def found(queue: WorkQueue[Item], family: Family, item_id: str) -> Item:
     return item
 
 
-def queued(response: Response, family: Family, submit: Callable[[], WorkItem]) -> dict[str, Any]:
-    """Submit, answer the new item's state with its Location, or the refusal's status."""
+@contextmanager
+def refusals(family: Family) -> Iterator[None]:
+    """Answer a queue's refusals inside the block with their status: 409, 429 or 503."""
     try:
-        item = submit()
+        yield
     except Conflict as error:
         raise ApiError(409, str(error)) from None
     except QueueFull as error:
         raise ApiError(429, str(error), {"Retry-After": str(family.retry_after)}) from None
     except QueueClosed as error:
         raise ApiError(503, str(error)) from None
+
+
+def queued(response: Response, family: Family, submit: Callable[[], WorkItem]) -> dict[str, Any]:
+    """Submit, answer the new item's state with its Location, or the refusal's status."""
+    with refusals(family):
+        item = submit()
     response.headers["Location"] = f"{family.path}/{item.id}"
     return item.status()
 
