@@ -52,8 +52,11 @@ class ServerConfig:
     # Trainings: waiting behind the running one, and finished ones remembered (a forgotten
     # cancelled training's checkpoint is deleted with it).
     trainings: QueueLimits = field(default_factory=lambda: QueueLimits(waiting=4, history=16))
-    # Seconds the running training gets to write its checkpoint and stop on close.
-    trainings_close_timeout: float = 30.0
+    # Seconds the running training gets to finish its step, write its checkpoint and stop on
+    # close (a step of the shipped model takes ~0.75 s, a checkpoint ~0.5 s); past it the server
+    # exits anyway, so SIGTERM ends it within 5 s whatever the training does (loading large
+    # drawings, a step on a busy CPU), and the last whole checkpoint (they are atomic) stays.
+    trainings_close_timeout: float = 3.5
     # Drawings a training takes: fewer teach nothing, more is more than a laptop trains on.
     drawings: tuple[int, int] = (8, 2000)
     training_steps: tuple[int, int] = (1, 20000)  # steps of each stage a training may ask for
