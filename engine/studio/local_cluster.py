@@ -6,7 +6,6 @@ studio's boxes would be; stopping a node's process stops everything Ray started 
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -47,6 +46,11 @@ class LocalCluster:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @property
+    def logs(self) -> Path:
+        """The cluster's log folder (Serve writes each replica's log under serve/)."""
+        return self._temp / "session_latest" / "logs"
+
     def close(self) -> None:
         """Stop every node (workers first) and remove Ray's files."""
         for node in reversed(self.nodes):
@@ -73,17 +77,18 @@ class LocalCluster:
             "--num-gpus=0",
             f"--object-store-memory={OBJECT_STORE_BYTES}",
             "--disable-usage-stats",
+            # Ray's fixed default ports would collide with another loopback cluster's.
+            f"--dashboard-agent-listen-port={_free_port()}",
         ]
         if "--head" in role:
-            command += ["--include-dashboard=false", f"--temp-dir={self._temp}"]
+            command += [
+                f"--ray-client-server-port={_free_port()}",
+                "--include-dashboard=false",
+                f"--temp-dir={self._temp}",
+            ]
         log = open(self._temp / f"node-{len(self.nodes)}.log", "ab")  # noqa: SIM115
         try:
-            return subprocess.Popen(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"},
-            )
+            return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         finally:
             log.close()
 

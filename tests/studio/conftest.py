@@ -121,8 +121,10 @@ def single_process(engines, studio_store) -> Iterator[Client]:
         server.close()
 
 
-def replica_pids() -> list[int]:
-    """The processes of the studio's model replicas (Ray names them ray::ServeReplica:<app>:...)."""
+def replica_pids(cluster: LocalCluster) -> list[int]:
+    """The processes of this cluster's model replicas (Ray names them
+    ray::ServeReplica:<app>:...), not those of another test run's cluster on the machine."""
+    nodes = {node.pid for node in cluster.nodes}
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -131,6 +133,19 @@ def replica_pids() -> list[int]:
             command = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if b"ServeReplica:sketch-variants" in command:
+        if b"ServeReplica:sketch-variants" in command and nodes & _ancestors(int(entry.name)):
             pids.append(int(entry.name))
     return pids
+
+
+def _ancestors(pid: int) -> set[int]:
+    """The process ids above `pid`, up to the first one that is gone or init."""
+    found = set()
+    while pid > 1:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            break
+        pid = int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state: ppid
+        found.add(pid)
+    return found

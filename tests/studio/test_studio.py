@@ -88,6 +88,14 @@ def test_cancel_through_the_plugin_client_and_the_next_job_runs(studio, engines)
     assert cancelled.progress[-1][0] < 64  # it stopped before its last step
     assert after.state == "done"
     _assert_same_variants(after.variants, engines[MODEL], _sketch(1, 1), 6, 4, 2)
+    # The replica stopped the cancelled job's rows too, rather than running its 64 steps on.
+    deadline = time.monotonic() + 60
+    while not any(
+        "cancelled: its rows stopped" in log.read_text(errors="replace")
+        for log in (studio.cluster.logs / "serve").glob("replica_*.log")
+    ):
+        assert time.monotonic() < deadline, "no replica stopped the cancelled job"
+        time.sleep(0.5)
 
 
 def test_two_artists_each_get_their_own_taught_model(studio, engines):
@@ -177,7 +185,7 @@ def test_killing_a_replica_mid_job_its_jobs_end_and_the_next_ones_succeed(studio
     ):
         assert time.monotonic() < deadline, "no job started on the replicas"
         time.sleep(0.05)
-    pids = replica_pids()
+    pids = replica_pids(studio.cluster)
     assert len(pids) == 2, pids
     os.kill(_busiest(pids), signal.SIGKILL)  # the one running jobs, not the idle one
     for follower in followers:
@@ -223,6 +231,6 @@ def _busiest(pids: list[int]) -> int:
 def _both_replicas_up(studio):
     """Each test starts with both replicas up."""
     deadline = time.monotonic() + 180
-    while len(replica_pids()) < 2:
+    while len(replica_pids(studio.cluster)) < 2:
         assert time.monotonic() < deadline, "the studio's replicas did not come back"
         time.sleep(0.5)
