@@ -21,10 +21,13 @@ from krita_system import HERE
 
 
 @pytest.fixture(scope="module")
-def training_engine(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def training_engine(
+    real_krita: RealKrita, tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Any:
     """The tiny real model, served with trainings into a private data folder whenever the
-    plugin runs its engine command (the broker's)."""
-    folder = tmp_path_factory.mktemp("training-engine")
+    plugin runs its engine command (the broker's); one per Krita, since each trains a model of
+    the same name."""
+    folder = tmp_path_factory.mktemp(f"training-engine-{real_krita.name}")
     token = folder / "t"
     token.write_text(secrets.token_urlsafe(32))
     token.chmod(0o600)
