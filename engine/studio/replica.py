@@ -14,6 +14,8 @@ steps run, then one ("result", GenerateResult) or ("error", one-line message).
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ MAX_BATCH = 8  # requests answered together at most (each with its own variant c
 # extra requests in the same forward pass when artists press Generate at once.
 BATCH_WAIT_S = 0.02
 Update = tuple[Any, ...]
+log = logging.getLogger("ray.serve")  # Serve keeps a replica's log in the cluster's session logs
 
 
 @serve.deployment(name=DEPLOYMENT, max_ongoing_requests=4 * MAX_BATCH)
@@ -57,13 +60,19 @@ class VariantReplica:
 
     async def generate(self, model: str, request: GenerateRequest) -> AsyncIterator[list[Update]]:
         """One request's updates, answered within whatever batch it joins."""
-        # Serve streams only from a method that is itself an async generator.
-        async for update in self._batch(model, request):
-            yield update
+        # Set once the request is over for its caller: when the gateway cancels it, Serve
+        # cancels this generator, and the batch stops the request's rows at their next step.
+        gone = threading.Event()
+        try:
+            # Serve streams only from a method that is itself an async generator.
+            async for update in self._batch(model, request, gone):
+                yield update
+        finally:
+            gone.set()
 
     @serve.batch(max_batch_size=MAX_BATCH, batch_wait_timeout_s=BATCH_WAIT_S)
     async def _batch(
-        self, models: list[str], requests: list[GenerateRequest]
+        self, models: list[str], requests: list[GenerateRequest], gone: list[threading.Event]
     ) -> AsyncIterator[list[Any]]:
         """Answer a batch: one update per request each time any of them moves."""
         loop = asyncio.get_running_loop()
@@ -81,7 +90,9 @@ class VariantReplica:
                     engines[name] = error
             if isinstance(engines[name], EngineError):
                 post(index, ("error", str(engines[name])))
-        work = asyncio.create_task(asyncio.to_thread(_run_batch, engines, models, requests, post))
+        work = asyncio.create_task(
+            asyncio.to_thread(_run_batch, engines, models, requests, gone, post)
+        )
         ended = [False] * len(requests)
         while not all(ended):
             arrived = [await _next_update(updates, work)]
@@ -113,6 +124,7 @@ def _run_batch(
     engines: dict[str, Any],
     models: list[str],
     requests: list[GenerateRequest],
+    gone: list[threading.Event],
     post: Any,
 ) -> None:
     """Run each model's requests through its engine's generate_batch, posting every update."""
@@ -124,14 +136,17 @@ def _run_batch(
         def progress(k: int, step: int, total: int, members: list[int] = members) -> None:
             post(members[k], ("progress", step, total))
 
-        outcomes = engine.generate_batch([requests[i] for i in members], progress)
+        def cancelled(k: int, members: list[int] = members) -> bool:
+            return gone[members[k]].is_set()
+
+        outcomes = engine.generate_batch([requests[i] for i in members], progress, cancelled)
         for index, outcome in zip(members, outcomes, strict=True):
+            if isinstance(outcome, Cancelled):
+                log.info("request %d of %d cancelled: its rows stopped", index + 1, len(models))
             post(index, _answer(outcome))
 
 
 def _answer(outcome: GenerateResult | EngineError | Cancelled) -> Update:
-    # No request here is cancelled (the gateway stops following a cancelled job's stream), so
-    # an outcome is a result or the EngineError of that request alone.
     if isinstance(outcome, GenerateResult):
         return ("result", outcome)
-    return ("error", str(outcome))
+    return ("error", str(outcome) or "cancelled")  # nobody follows a cancelled one's stream
