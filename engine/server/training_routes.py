@@ -8,6 +8,7 @@ import anyio
 from fastapi import FastAPI, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.server.config import ServerConfig
 from engine.server.drawings import checked_drawings
 from engine.server.events import ChangeSignal
 from engine.server.http_errors import ApiError
@@ -15,14 +16,14 @@ from engine.server.schemas import ErrorAnswer, ModelList, TrainingList, Training
 from engine.server.service import EngineService
 from engine.server.trainings import (
     DEFAULT_STEPS,
-    DRAWINGS_RANGE,
-    STEPS_RANGE,
     check_training,
     resume_training,
     submit_training,
 )
 from engine.server.work_routes import UNKNOWN, Family, add_work_routes, found, queued, refusals
 
+# The schema states the default limits; a server with others checks its own at submit.
+_LIMITS = ServerConfig()
 TRAININGS = Family(
     path="/v1/trainings",
     noun="training",
@@ -41,23 +42,23 @@ class TrainingRequest(BaseModel):
 
     name: str = Field(description="the new model's name (letters, digits, space . _ -)")
     drawings: list[str] = Field(
-        description=f"{DRAWINGS_RANGE[0]} to {DRAWINGS_RANGE[1]} finished drawings as base64 "
+        description=f"{_LIMITS.drawings[0]} to {_LIMITS.drawings[1]} finished drawings as base64 "
         "PNG, any size; transparency is white paper",
         json_schema_extra={"items": {"contentEncoding": "base64", "contentMediaType": "image/png"}},
     )
     source: str = Field("default", alias="from", description="the model to start from")
     steps: int = Field(
         DEFAULT_STEPS,
-        ge=STEPS_RANGE[0],
-        le=STEPS_RANGE[1],
+        ge=_LIMITS.training_steps[0],
+        le=_LIMITS.training_steps[1],
         description="optimiser steps of each stage (300: about 5 minutes on a 2-core CPU)",
     )
 
 
 def add_training_routes(app: FastAPI, service: EngineService, changes: ChangeSignal) -> None:
     """Add /v1/trainings and DELETE /v1/models/{name} to the app (when the server has a store)."""
-    trainings, store, teacher = service.trainings, service.store, service.teacher
-    if trainings is None or store is None or teacher is None:
+    trainings, store, config = service.trainings, service.store, service.config
+    if trainings is None or store is None:
         return
     add_work_routes(app, trainings, TRAININGS, changes)
 
@@ -69,21 +70,20 @@ def add_training_routes(app: FastAPI, service: EngineService, changes: ChangeSig
         responses={409: {"model": ErrorAnswer, "description": "the name is taken"}},
     )
     async def submit_training_route(body: TrainingRequest, response: Response) -> dict[str, Any]:
-        name, source, steps = body.name, body.source, body.steps
+        name, source, steps, steps_range = body.name, body.source, body.steps, config.training_steps
         # What reads no drawing first, on the event loop: a full queue, a taken name or an
         # unknown `from` is answered at once, however many drawings wait to be decoded.
         with refusals(TRAININGS):
-            check_training(trainings, store, name, source, steps, len(body.drawings))
+            check_training(trainings, store, name, source, steps, len(body.drawings), steps_range)
         # Then on a worker thread: headers, disk, and decoding within the process's budget.
-        count_range = (teacher.min_drawings, DRAWINGS_RANGE[1])
         drawings = await anyio.to_thread.run_sync(
-            checked_drawings, body.drawings, count_range, store
+            checked_drawings, body.drawings, config.drawings, store
         )
         return await anyio.to_thread.run_sync(
             queued,
             response,
             TRAININGS,
-            lambda: submit_training(trainings, store, name, source, steps, drawings),
+            lambda: submit_training(trainings, store, name, source, steps, drawings, steps_range),
         )
 
     @app.post(

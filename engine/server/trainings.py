@@ -27,10 +27,7 @@ from engine.weights import has_upscaler
 
 log = logging.getLogger("engine.server")
 
-DRAWINGS_RANGE = (8, 2000)  # fewer teach nothing; more is more than a laptop trains on
-STEPS_RANGE = (1, 20000)
 DEFAULT_STEPS = 300  # the "quick" length: about 5 minutes for both stages on a 2-core CPU
-PREVIEW_SECONDS = 30.0  # a preview at most this often (each costs a second of generation)
 PROGRESS_EVENTS = 200  # progress events per stage at most, so a long training's history is small
 # An upsampler step costs this share of a diffusion step on the same CPU (the shipped stages: 0.28 s
 # per upsampler step, 37.1 min for 8,000; 0.75 s per diffusion step at bench's 42.4 images/s);
@@ -126,7 +123,7 @@ class Teacher:
         generation_busy: Callable[[], bool],
         train: TrainFunction = train_model,
         preview: PreviewFunction | None = None,
-        preview_seconds: float = PREVIEW_SECONDS,
+        preview_seconds: float = 30.0,
     ) -> None:
         """generation_busy: True while generation jobs run or wait (the training then pauses);
         make wake() a listener of every queue that changes it."""
@@ -134,16 +131,15 @@ class Teacher:
         self._generation_busy = generation_busy
         self._train = train  # TensorFlow loads with the first training only
         self._preview = preview
-        self._preview_seconds = preview_seconds
-        self.min_drawings = DRAWINGS_RANGE[0]  # fewer teach nothing (tests lower it)
+        self._preview_seconds = preview_seconds  # a preview at most this often
         self._changed = threading.Event()
 
     def wake(self) -> None:
         """Something changed (a job queued or ended, a cancel): a paused training re-checks."""
         self._changed.set()
 
-    def __call__(self, training: Training, queue: TrainingQueue) -> str:
-        """Train `training` and install its model; the model's name."""
+    def __call__(self, training: Training, queue: TrainingQueue) -> Path:
+        """Train `training` and install its model; the model's folder."""
         model_dir = training.folder / MODEL_FOLDER
         options = TrainOptions(
             data_dir=training.folder / DRAWINGS_FOLDER,
@@ -228,9 +224,13 @@ def submit_training(
     source: str,
     steps: int,
     drawings: list[bytes],
+    steps_range: tuple[int, int],
 ) -> Training:
-    """Queue a training on checked drawings; EngineError, QueueFull or QueueClosed if not."""
-    training = check_training(queue, store, name, source, steps, len(drawings))
+    """Queue a training on checked drawings; EngineError, QueueFull or QueueClosed if not.
+
+    steps: of each stage, within steps_range.
+    """
+    training = check_training(queue, store, name, source, steps, len(drawings), steps_range)
 
     def admit() -> None:
         # The name, the room and the disk first: nothing is written for a refused training.
@@ -243,13 +243,19 @@ def submit_training(
 
 
 def check_training(
-    queue: TrainingQueue, store: ModelStore, name: str, source: str, steps: int, drawings: int
+    queue: TrainingQueue,
+    store: ModelStore,
+    name: str,
+    source: str,
+    steps: int,
+    drawings: int,
+    steps_range: tuple[int, int],
 ) -> Training:
     """The training a submission would queue, checked without reading a drawing (name, `from`,
     steps, room in the queue): EngineError, NameTaken or QueueFull if it would be refused."""
     check_model_name(name)
     from_dir = store.resolve(source)
-    low, high = STEPS_RANGE
+    low, high = steps_range
     if not low <= steps <= high:
         raise EngineError(f"steps must be {low} to {high}, got {steps}")
     stages = ("diffusion", "upscaler") if has_upscaler(from_dir) else ("diffusion",)
