@@ -90,6 +90,9 @@ class SamplingConfig:
     # Network evaluations per variant. Models saved before this section were measured at the
     # paper's 16 levels with DDIM, and keep sampling that way.
     steps: int = 16
+    # Spacing of the steps' times (engine.diffusion.schedule.sampling_times): 1 = even, as the
+    # paper's levels; above 1, more of the steps at high noise, where the variety forms.
+    time_power: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ class ModelConfig:
         _require(0 <= config.colour.hint_dropout <= 1, "colour.hint_dropout", "must be 0 to 1")
         _require(config.sampling.solver in SOLVERS, "sampling.solver", "must be ddim or dpm++2m")
         _require(1 <= config.sampling.steps <= 64, "sampling.steps", "must be 1 to 64")
+        _require(1 <= config.sampling.time_power <= 4, "sampling.time_power", "must be 1 to 4")
         _require(schedule.levels >= 1, "schedule.levels", "must be at least 1")
         _require(
             0 < schedule.min_signal_rate < schedule.max_signal_rate < 1,

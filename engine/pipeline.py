@@ -229,6 +229,10 @@ class Engine:
         """The denoising steps a request runs: its own, else the model's (config sampling)."""
         return request.steps if request.steps is not None else self.config.sampling.steps
 
+    def sampling_times(self, steps: int, strength: float) -> np.ndarray:
+        """The times of `steps` denoising steps from `strength`, spaced as the config says."""
+        return sampling_times(steps, strength, self.config.sampling.time_power)
+
     def prepare(self, request: GenerateRequest) -> Prepared:
         """Steps 1-3 for one request: its framing, region and starting noise (EngineError if its
         sketch is empty)."""
@@ -245,7 +249,7 @@ class Engine:
         #    `strength`, and the constant noise outside the region.
         seeds = [request.seed + i for i in range(request.count)]
         noises = np.stack([random_noise(seed, self.size) for seed in seeds])  # (N, S, S, 3)
-        times = sampling_times(self.steps(request), request.effective_strength)
+        times = self.sampling_times(self.steps(request), request.effective_strength)
         if request.mode == "noise":
             start = noises
         else:

@@ -20,9 +20,14 @@ def level_time(level: int, config: ScheduleConfig) -> float:
     return (config.levels - level) / config.levels
 
 
-def sampling_times(steps: int, strength: float) -> np.ndarray:
+def sampling_times(steps: int, strength: float, power: float = 1.0) -> np.ndarray:
     """Times of the denoising steps, from t = strength down to 1/steps' share of it.
 
-    With steps == levels and strength == 1 these are exactly the paper's levels 0 .. L-1.
+    power 1: evenly spaced; with steps == levels and strength == 1 these are exactly the paper's
+    levels 0 .. L-1. power > 1 spends more of the steps at high noise, where a variant's
+    composition forms (few-step sampling keeps its variety that way), the last time unchanged.
     """
-    return strength * (np.arange(steps, 0, -1, dtype=np.float64) / steps)
+    if power == 1.0 or steps == 1:
+        return strength * (np.arange(steps, 0, -1, dtype=np.float64) / steps)
+    progress = np.arange(steps, dtype=np.float64) / (steps - 1)
+    return strength * (1.0 - (1.0 - 1.0 / steps) * progress**power)

@@ -19,7 +19,6 @@ from engine.config import ModelConfig
 from engine.diffusion.colour import hint_input, main_colour
 from engine.diffusion.masks import dilate
 from engine.diffusion.method import keep_background, noise_at
-from engine.diffusion.schedule import sampling_times
 from engine.framing import at_model_size, model_ink
 from engine.request import DEFAULT_RADIUS
 from engine.upscaler.data import HighResDrawing
@@ -93,7 +92,7 @@ def _region(drawing: HighResDrawing, size: int) -> np.ndarray:
 
 def _redraw(engine, images, regions, noises, strength: float) -> np.ndarray:
     schedule = engine.config.schedule
-    times = sampling_times(max(1, round(engine.config.sampling.steps * strength)), strength)
+    times = engine.sampling_times(max(1, round(engine.config.sampling.steps * strength)), strength)
     start = keep_background(noise_at(images, noises, times[0], schedule), regions, engine.constant)
     # Each drawing's own main colour as the hint (models with one), as an artist's pick would be.
     hints = np.stack([hint_input(main_colour((image + 1.0) / 2.0)) for image in images])

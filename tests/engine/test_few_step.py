@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from engine.config import ModelConfig, SamplingConfig
+from engine.diffusion.schedule import sampling_times
 from engine.errors import EngineError
 from engine.pipeline import Engine
 from engine.request import GenerateRequest
@@ -26,6 +27,7 @@ def test_old_configs_sample_with_ddim_at_the_papers_sixteen_levels(tiny_config):
         ("solver", "euler", "sampling.solver must be ddim or dpm"),
         ("steps", 0, "sampling.steps must be 1 to 64"),
         ("steps", "4", "sampling.steps must be a whole number"),
+        ("time_power", 0.5, "sampling.time_power must be 1 to 4"),
     ],
 )
 def test_bad_sampling_settings_are_named(tiny_config, key, value, message):
@@ -61,6 +63,16 @@ def test_a_request_without_steps_runs_the_models_own(few_step_dir, circle_sketch
     )
     assert reports == [16] * 16
     assert not np.array_equal(default.variants[0].patch, sixteen.variants[0].patch)
+
+
+def test_times_spaced_by_a_power_keep_their_ends_and_crowd_the_high_noise():
+    even = sampling_times(4, 0.5)
+    crowded = sampling_times(4, 0.5, power=1.4)
+    assert even.tolist() == [0.5, 0.375, 0.25, 0.125]
+    assert (crowded[0], crowded[-1]) == (0.5, 0.125)
+    assert np.all(np.diff(crowded) < 0) and np.all(crowded[1:-1] > even[1:-1])
+    # The paper's levels stay exactly as they were.
+    assert sampling_times(16, 1.0).tolist() == [(16 - k) / 16 for k in range(16)]
 
 
 def test_steps_are_checked_only_when_given(circle_sketch):
