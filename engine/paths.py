@@ -25,11 +25,6 @@ def user_config_dir() -> Path:
     return _xdg("XDG_CONFIG_HOME", ".config")
 
 
-def user_models_dir() -> Path:
-    """Folder of models the user trained; each sub-folder is one model."""
-    return user_data_dir() / "models"
-
-
 def default_token_file() -> Path:
     """Where the server keeps its bearer token unless told otherwise."""
     return user_config_dir() / "token"

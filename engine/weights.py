@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.config import ModelConfig
 from engine.errors import EngineError
-from engine.paths import DEFAULT_MODEL_DIR, user_models_dir
+from engine.paths import DEFAULT_MODEL_DIR
 
 WEIGHTS_FILE = "model.weights.h5"
 CONFIG_FILE = "config.json"
@@ -129,10 +129,9 @@ def _load(folder: Path, parse_config: Callable[[dict], Any], build: Callable[[An
     return network, config
 
 
-def list_models(models_dir: Path | None = None) -> list[ModelEntry]:
-    """The shipped default model and every model folder in models_dir (the user's by default)."""
+def list_models(models_dir: Path) -> list[ModelEntry]:
+    """The shipped default model and every model folder in models_dir."""
     entries = [ModelEntry(DEFAULT_MODEL_NAME, DEFAULT_MODEL_DIR)]
-    models_dir = models_dir if models_dir is not None else user_models_dir()
     if models_dir.is_dir():
         for path in sorted(models_dir.iterdir()):
             if (path / CONFIG_FILE).is_file() and path.name != DEFAULT_MODEL_NAME:
