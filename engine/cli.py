@@ -54,9 +54,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    except Exception as error:
+        if not _out_of_memory(error):
+            raise
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        print(
+            f"error: out of memory ({reason}): make fewer variants at once, use a smaller layer, "
+            "or close other programs",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    """Python's MemoryError, or TensorFlow's ResourceExhaustedError (only if it is loaded)."""
+    if isinstance(error, MemoryError):
+        return True
+    tensorflow = sys.modules.get("tensorflow")
+    return tensorflow is not None and isinstance(error, tensorflow.errors.ResourceExhaustedError)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -147,6 +147,23 @@ def test_generate_with_the_shipped_weights(tmp_path, sketch_file):
         assert abs(xs.mean() - 48) < 10 and abs(ys.mean() - 40) < 10
 
 
+def test_running_out_of_memory_is_one_line_with_what_to_do(capsys, monkeypatch, sketch_file):
+    from engine.commands import generate
+
+    # A real exhaustion cannot be provoked on demand on a shared machine: the command raises
+    # what NumPy raises when an allocation fails.
+    def exhausted(args):
+        raise MemoryError("Unable to allocate 3.00 GiB for an array with shape (8, 8192, 8192, 3)")
+
+    monkeypatch.setattr(generate, "run", exhausted)
+    code, err = _error_of(capsys, ["generate", str(sketch_file), "--out", str(sketch_file.parent)])
+    assert code == 1
+    assert err == (
+        "error: out of memory (Unable to allocate 3.00 GiB for an array with shape (8, 8192, "
+        "8192, 3)): make fewer variants at once, use a smaller layer, or close other programs\n"
+    )
+
+
 def test_errors_reach_the_terminal_without_a_traceback(tmp_path):
     completed = subprocess.run(
         [
