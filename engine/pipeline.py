@@ -74,6 +74,7 @@ class Prepared:
     frame: Frame  # where the model's square lies on the sketch
     region: np.ndarray  # (1, S, S, 1) where the model may draw
     seeds: list[int]  # one per variant
+    sampling: SamplingConfig  # how it is sampled (Engine.sampling_for)
     times: np.ndarray  # the sampling times, from the request's steps and strength
     start: np.ndarray  # (N, S, S, 3) float32 starting images
     masks: np.ndarray  # (N, S, S, 1) float32, the region per variant
@@ -87,7 +88,7 @@ class Prepared:
             for f in dataclasses.fields(self.request)
             if f.name not in PER_REQUEST_FIELDS
         )
-        return (self.times.tobytes(), *shared)
+        return (self.sampling.solver, self.times.tobytes(), *shared)
 
 
 class Engine:
@@ -225,13 +226,16 @@ class Engine:
                     outcomes[index] = stopped
         return outcomes
 
-    def steps(self, request: GenerateRequest) -> int:
-        """The denoising steps a request runs: its own, else the model's (config sampling)."""
-        return request.steps if request.steps is not None else self.config.sampling.steps
+    def sampling_for(self, request: GenerateRequest) -> SamplingConfig:
+        """How a request is sampled: the model's own path (its config's solver, steps and time
+        spacing) when it names no steps; else the paper's, DDIM at evenly spaced times."""
+        if request.steps is None:
+            return self.config.sampling
+        return SamplingConfig(solver="ddim", steps=request.steps)
 
-    def sampling_times(self, steps: int, strength: float) -> np.ndarray:
-        """The times of `steps` denoising steps from `strength`, spaced as the config says."""
-        return sampling_times(steps, strength, self.config.sampling.time_power)
+    def steps(self, request: GenerateRequest) -> int:
+        """The denoising steps a request runs."""
+        return self.sampling_for(request).steps
 
     def prepare(self, request: GenerateRequest) -> Prepared:
         """Steps 1-3 for one request: its framing, region and starting noise (EngineError if its
@@ -249,16 +253,16 @@ class Engine:
         #    `strength`, and the constant noise outside the region.
         seeds = [request.seed + i for i in range(request.count)]
         noises = np.stack([random_noise(seed, self.size) for seed in seeds])  # (N, S, S, 3)
-        times = self.sampling_times(self.steps(request), request.effective_strength)
+        sampling = self.sampling_for(request)
+        times = sampling_times(sampling.steps, request.effective_strength, sampling.time_power)
         if request.mode == "noise":
             start = noises
         else:
             start = noise_at(sketch[None], noises, times[0], self.config.schedule)
         start = keep_background(start, region, self.constant).astype(np.float32)
         masks = np.broadcast_to(region, (request.count, self.size, self.size, 1)).astype(np.float32)
-        return Prepared(
-            request, frame, region, seeds, times, start, masks, self.hints(request, seeds)
-        )
+        hints = self.hints(request, seeds)
+        return Prepared(request, frame, region, seeds, sampling, times, start, masks, hints)
 
     def denoise(
         self,
@@ -273,6 +277,7 @@ class Engine:
             np.concatenate([p.masks for p in stack]),  # (sum N, S, S, 1)
             np.concatenate([p.hints for p in stack]),
             stack[0].times,
+            stack[0].sampling.solver,
             on_progress,
             should_cancel,
         )
@@ -284,11 +289,12 @@ class Engine:
         masks: np.ndarray,
         hints: np.ndarray,
         times: np.ndarray,
+        solver: str,
         on_progress: Callable[[int, int], None] | None = None,
         should_cancel: Callable[[], bool] | None = None,
     ) -> np.ndarray:
-        """Step 4 on arrays: (N, S, S, 3) starting images through the model's solver at `times`,
-        each in its mask (N, S, S, 1) with the constant noise outside, in its colour hint."""
+        """Step 4 on arrays: (N, S, S, 3) starting images through `solver` at `times`, each in
+        its mask (N, S, S, 1) with the constant noise outside, in its colour hint."""
         # 4. Denoise through the levels, keeping the constant noise outside each variant's region,
         #    each variant in its colour (models with the colour hint).
 
@@ -303,7 +309,7 @@ class Engine:
             self.config.schedule,
             masks,
             self.constant,
-            solver=self.config.sampling.solver,
+            solver=solver,
             on_step=on_progress,
             should_cancel=should_cancel,
         )

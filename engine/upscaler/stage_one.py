@@ -19,6 +19,7 @@ from engine.config import ModelConfig
 from engine.diffusion.colour import hint_input, main_colour
 from engine.diffusion.masks import dilate
 from engine.diffusion.method import keep_background, noise_at
+from engine.diffusion.schedule import sampling_times
 from engine.framing import at_model_size, model_ink
 from engine.request import DEFAULT_RADIUS
 from engine.upscaler.data import HighResDrawing
@@ -92,8 +93,11 @@ def _region(drawing: HighResDrawing, size: int) -> np.ndarray:
 
 def _redraw(engine, images, regions, noises, strength: float) -> np.ndarray:
     schedule = engine.config.schedule
-    times = engine.sampling_times(max(1, round(engine.config.sampling.steps * strength)), strength)
+    sampling = engine.config.sampling
+    steps = max(1, round(sampling.steps * strength))
+    times = sampling_times(steps, strength, sampling.time_power)
     start = keep_background(noise_at(images, noises, times[0], schedule), regions, engine.constant)
     # Each drawing's own main colour as the hint (models with one), as an artist's pick would be.
     hints = np.stack([hint_input(main_colour((image + 1.0) / 2.0)) for image in images])
-    return engine.sample_images(start.astype(np.float32), regions, hints.astype(np.float32), times)
+    hints = hints.astype(np.float32)
+    return engine.sample_images(start.astype(np.float32), regions, hints, times, sampling.solver)

@@ -63,6 +63,11 @@ def test_a_request_without_steps_runs_the_models_own(few_step_dir, circle_sketch
     )
     assert reports == [16] * 16
     assert not np.array_equal(default.variants[0].patch, sixteen.variants[0].patch)
+    # ... and it is exactly the paper's path: what the model gave before it had a sampling section.
+    paper = engine.sampled_with(SamplingConfig()).generate(
+        GenerateRequest(sketch=circle_sketch, count=1)
+    )
+    np.testing.assert_array_equal(paper.variants[0].patch, sixteen.variants[0].patch)
 
 
 def test_times_spaced_by_a_power_keep_their_ends_and_crowd_the_high_noise():
