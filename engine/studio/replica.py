@@ -90,6 +90,7 @@ class VariantReplica:
                     engines[name] = error
             if isinstance(engines[name], EngineError):
                 post(index, ("error", str(engines[name])))
+        log.info("a batch of %d requests, %d variants", len(requests), _variants(requests))
         work = asyncio.create_task(
             asyncio.to_thread(_run_batch, engines, models, requests, gone, post)
         )
@@ -144,6 +145,10 @@ def _run_batch(
             if isinstance(outcome, Cancelled):
                 log.info("request %d of %d cancelled: its rows stopped", index + 1, len(models))
             post(index, _answer(outcome))
+
+
+def _variants(requests: list[GenerateRequest]) -> int:
+    return sum(request.count for request in requests)
 
 
 def _answer(outcome: GenerateResult | EngineError | Cancelled) -> Update:
