@@ -85,6 +85,9 @@ class ClusterEngine:
                 if update[0] == "progress":
                     if on_progress is not None:
                         on_progress(update[1], update[2])
+                    if should_cancel is not None and should_cancel():
+                        stream.cancel()  # at the next step, as on the single-process engine
+                        raise Cancelled()
                 elif update[0] == "result":
                     return update[1]
                 else:

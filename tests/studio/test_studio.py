@@ -84,7 +84,7 @@ def test_four_artists_ten_jobs_each_at_once_through_the_plugin_client(studio, en
 
 
 def test_cancel_through_the_plugin_client_and_the_next_job_runs(studio, engines):
-    long = _job(_sketch(0, 0), seed=5, steps=64, count=8)
+    long = _job(_sketch(0, 0), seed=5, steps=64, count=16)  # the longest job there is
     artist = Artist(studio.url, studio.token, [long, _job(_sketch(1, 1), seed=6)], {0: 2})
     run_artists([artist])
     cancelled, after = artist.seen
