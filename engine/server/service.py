@@ -14,7 +14,7 @@ from engine.server.config import ServerConfig
 from engine.server.jobs import GenerateEngine, Generation, Job, JobQueue, supersede
 from engine.server.payload import JobRequest, sketch_png_from_base64
 from engine.server.schemas import SERVICE
-from engine.server.trainings import Teacher, TrainingQueue
+from engine.server.trainings import Teacher, TrainingQueue, restore_trainings
 from engine.server.work import WorkQueue
 from engine.weights import DEFAULT_MODEL_NAME
 
@@ -55,6 +55,7 @@ class EngineService:
         if store is not None:
             self.teacher = Teacher(store, self.jobs.busy, preview_seconds=config.preview_seconds)
             self.trainings = WorkQueue(self.teacher, config.trainings, name="engine-training")
+            restore_trainings(self.trainings, store)  # what the last run left, before any new
             self.jobs.add_listener(self.teacher.wake)
             self.trainings.add_listener(self.teacher.wake)
 

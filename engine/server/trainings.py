@@ -21,7 +21,15 @@ from typing import Any, ClassVar
 from engine.errors import Cancelled, EngineError
 from engine.models_store import TRAINING_ROOM, ModelStore, check_model_name, same_name
 from engine.progress import BetweenSteps, TrainingProgress
-from engine.server.work import FINISHED, Conflict, State, WorkItem, WorkQueue
+from engine.server.training_records import read_records, restored_state, write_record
+from engine.server.work import (
+    FINISHED,
+    SHUTDOWN_MESSAGE,
+    Conflict,
+    State,
+    WorkItem,
+    WorkQueue,
+)
 from engine.training import TrainOptions, train_model
 from engine.weights import has_upscaler
 
@@ -33,6 +41,9 @@ PROGRESS_EVENTS = 200  # progress events per stage at most, so a long training's
 # per upsampler step, 37.1 min for 8,000; 0.75 s per diffusion step at bench's 42.4 images/s);
 # the ETA counts the stage still to come with it.
 UPSCALER_STEP_COST = 0.37
+# Steps between a training's checkpoints: a crash or kill -9 loses at most this many (~40 s of
+# the shipped model's steps); writing one takes ~0.5 s.
+CHECKPOINT_EVERY = 50
 DRAWINGS_FOLDER = "drawings"
 MODEL_FOLDER = "model"
 
@@ -59,6 +70,7 @@ class Training(WorkItem):
     paused: bool = False  # waiting for generation jobs to finish
     model: str | None = None  # the finished model's name
     resumable: bool = False  # cancelled or failed with a checkpoint to go on from
+    created: float = field(default_factory=time.time, repr=False, kw_only=True)  # Unix time
     cancel_reason: str = field(
         default="cancelled: the partial model is kept; resume to go on", kw_only=True
     )
@@ -94,12 +106,44 @@ class Training(WorkItem):
         else:
             checkpoint = self.folder / MODEL_FOLDER / "checkpoint"
             self.resumable = state == State.CANCELLED or checkpoint.is_dir()
+            # Stopped by a shutdown, its record keeps it queued or running: a restart goes on.
+            if self.error != SHUTDOWN_MESSAGE and self.folder.is_dir():
+                self.save()
         self.paused = False
+
+    def save(self) -> None:
+        """Write what the training is and where it stands into its folder (training_records)."""
+        fields = {key: self.status()[key] for key in RECORDED}
+        extra = {"stages": list(self.stages), "steps": self.steps, "created": self.created}
+        write_record(self.folder, {**fields, **extra})
+
+    @classmethod
+    def from_record(cls, folder: Path, record: dict[str, Any]) -> Training:
+        """The training a record describes, as a restarted server lists it."""
+        training = cls(
+            record["name"],
+            record["from"],
+            record["steps"],
+            record["drawings"],
+            folder,
+            tuple(record["stages"]),
+            id=record["id"],
+            state=restored_state(record),
+            error=record["error"],
+            created=record["created"],
+        )
+        training.step = record["step"] if training.state in FINISHED else 0
+        training.resumable = record["resumable"]
+        return training
 
     def forgotten(self) -> None:
         """Nobody can resume it any more: its drawings and checkpoint go too."""
         if self.resumable:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# The status fields a training's record keeps (with its stages and steps of each stage).
+RECORDED = ("id", "name", "from", "drawings", "state", "step", "error", "resumable")
 
 
 class NameTaken(Conflict):
@@ -148,8 +192,15 @@ class Teacher:
             stage="both" if "upscaler" in training.stages else "diffusion",
             steps=training.steps,
             upscaler_steps=training.steps,
+            checkpoint_every=CHECKPOINT_EVERY,
         )
-        self._train(options, self._between_steps(training, queue))
+        training.save()  # running: after a restart it waits again and goes on
+        try:
+            self._train(options, self._between_steps(training, queue))
+        except Cancelled:
+            if queue.closed:  # not the artist's cancel: the record stays running
+                training.cancel_reason = SHUTDOWN_MESSAGE
+            raise
         installed = self.store.install(model_dir, training.name, _provenance(training))
         shutil.rmtree(training.folder, ignore_errors=True)  # the drawings' copy is not needed
         log.info("training %s done: model %s", training.id, installed)
@@ -238,6 +289,7 @@ def submit_training(
         queue.check_room(training)
         store.check_disk(sum(map(len, drawings)) + TRAINING_ROOM)
         _write_drawings(training.folder / DRAWINGS_FOLDER, drawings)
+        training.save()
 
     return queue.submit(training, admit)
 
@@ -281,10 +333,23 @@ def resume_training(queue: TrainingQueue, store: ModelStore, training_id: str) -
 
         def admit() -> None:
             _check_name(queue, store, old.name)
+            queue.check_room(training)
             store.check_disk(TRAINING_ROOM)
-            old.resumable = False  # the new training owns the folder from now on
+            old.resumable = False  # the new training owns the folder (and its record) from now on
+            training.save()
 
         return queue.submit(training, admit)
+
+
+def restore_trainings(queue: TrainingQueue, store: ModelStore) -> None:
+    """List again every training a previous run of the server left on disk, in its state."""
+    for folder, record in read_records(store):
+        try:
+            training = Training.from_record(folder, record)
+        except (KeyError, TypeError, ValueError):
+            log.warning("unreadable training record in %s", folder)
+            continue
+        queue.restore(training)
 
 
 def _check_name(queue: TrainingQueue, store: ModelStore, name: str) -> None:

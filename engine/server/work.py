@@ -177,6 +177,18 @@ class WorkQueue(Generic[Item]):
                 self._notify()
         return item
 
+    def restore(self, item: Item) -> None:
+        """Take back an item a restarted server found on disk, in its state: a finished one into
+        the history, an unfinished one to wait again (before any room check: it had its room)."""
+        with self._lock:
+            self._items[item.id] = item
+            if item.state in FINISHED:
+                self._finished.append(item.id)
+            else:
+                item.state = State.QUEUED
+                self._waiting.append(item)
+            self.emit(item, "state", item.status())
+
     def get(self, item_id: str) -> Item | None:
         """The item with this id, or None if unknown or forgotten."""
         with self._lock:
