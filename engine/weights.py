@@ -7,11 +7,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.config import ModelConfig
 from engine.errors import EngineError
 from engine.paths import DEFAULT_MODEL_DIR
+
+if TYPE_CHECKING:  # Keras loads TensorFlow: only the functions that build networks import it
+    import keras
+
+    from engine.upscaler.config import UpscalerConfig
 
 WEIGHTS_FILE = "model.weights.h5"
 CONFIG_FILE = "config.json"
@@ -40,7 +45,7 @@ def sha256_of(path: Path) -> str:
 
 
 def save_model(
-    network,
+    network: keras.Model,
     config: Any,
     model_dir: Path,
     provenance: dict[str, Any],
@@ -78,7 +83,7 @@ def read_model_document(
     return document
 
 
-def load_model(model_dir: Path, precision: str = "float32"):
+def load_model(model_dir: Path, precision: str = "float32") -> tuple[keras.Model, ModelConfig]:
     """Rebuild the network of a model folder and load its verified weights: (network, config)."""
     from engine.model import build_network  # TensorFlow only when a model is really loaded
 
@@ -96,7 +101,9 @@ def has_upscaler(model_dir: Path) -> bool:
     return (Path(model_dir) / UPSCALER_DIR / CONFIG_FILE).is_file()
 
 
-def load_upscaler(model_dir: Path, precision: str = "float32"):
+def load_upscaler(
+    model_dir: Path, precision: str = "float32"
+) -> tuple[keras.Model, UpscalerConfig]:
     """The upsampling stage of a model folder: (network, UpscalerConfig)."""
     from engine.upscaler.config import UpscalerConfig
     from engine.upscaler.network import build_upscaler
@@ -108,7 +115,9 @@ def load_upscaler(model_dir: Path, precision: str = "float32"):
     )
 
 
-def _load(folder: Path, parse_config: Callable[[dict], Any], build: Callable[[Any], Any]):
+def _load(
+    folder: Path, parse_config: Callable[[dict], Any], build: Callable[[Any], keras.Model]
+) -> tuple[keras.Model, Any]:
     """Rebuild a folder's network and load its weights after checking their sha256."""
     folder = Path(folder)
     document = read_model_document(folder, parse_config)

@@ -28,7 +28,9 @@ class FlowerSample:
     sketch: np.ndarray = field(repr=False)  # (S, S, 3) uint8 RGB, grey pencil lines on white
 
 
-def _petal(cx: float, cy: float, angle: float, inner: float, outer: float, width: float):
+def _petal(
+    cx: float, cy: float, angle: float, inner: float, outer: float, width: float
+) -> tuple[np.ndarray, np.ndarray]:
     """A teardrop petal from radius `inner` to `outer` along `angle`: (outline, midrib)."""
     t = np.linspace(0, 1, 24)
     radius = inner + (outer - inner) * t
@@ -41,7 +43,9 @@ def _petal(cx: float, cy: float, angle: float, inner: float, outer: float, width
     return np.concatenate([left, right[::-1]]), centre_line[2:-4]
 
 
-def _leaf(base: np.ndarray, angle: float, length: float, width: float):
+def _leaf(
+    base: np.ndarray, angle: float, length: float, width: float
+) -> tuple[np.ndarray, np.ndarray]:
     """An almond leaf from `base` along `angle`: (outline, midrib)."""
     t = np.linspace(0, 1, 20)
     direction = np.array([np.cos(angle), np.sin(angle)])

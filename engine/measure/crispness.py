@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -16,6 +17,9 @@ from engine.data.procedural import HELDOUT_SEED, make_eye
 from engine.images import LUMA_WEIGHTS, flatten_on_white
 from engine.request import GenerateRequest
 from engine.upscaler.sizing import upscaled_side
+
+if TYPE_CHECKING:  # the pipeline imports TensorFlow; the measurements take it as given
+    from engine.pipeline import Engine
 
 SIDES = (256, 512)  # output sides of the ground-truth table
 LAYER_SIDE = 768  # the artist's case: an eye about 600 px wide on a 768 px layer
@@ -113,7 +117,7 @@ def as_layer(sketch: np.ndarray) -> np.ndarray:
     return layer
 
 
-def stage_on_truth(engine, low: np.ndarray, sketch: np.ndarray, side: int) -> np.ndarray:
+def stage_on_truth(engine: Engine, low: np.ndarray, sketch: np.ndarray, side: int) -> np.ndarray:
     """The upsampling stage fed a 64 px drawing and its sketch, at `side` (as generate runs it)."""
     work_side = upscaled_side(side, engine.size, engine.upscaler[1]) or side
     sketch_u8 = (_resize(sketch, work_side, Image.Resampling.BICUBIC) * 255).round()
@@ -122,7 +126,7 @@ def stage_on_truth(engine, low: np.ndarray, sketch: np.ndarray, side: int) -> np
     return out if work_side == side else _resize(out, side, Image.Resampling.LANCZOS)
 
 
-def truth_table(engine, count: int = 12, sides: tuple[int, ...] = SIDES) -> list[dict]:
+def truth_table(engine: Engine, count: int = 12, sides: tuple[int, ...] = SIDES) -> list[dict]:
     """(a) bicubic blow-up and (b) the stage, both from the true 64 px drawing, vs the truth."""
     rows = []
     for side in sides:
@@ -157,7 +161,7 @@ def truth_table(engine, count: int = 12, sides: tuple[int, ...] = SIDES) -> list
 
 
 def pipeline_table(
-    engine, count: int = 6, variants: int = 4, sides: tuple[int, ...] = (*SIDES, LAYER_SIDE)
+    engine: Engine, count: int = 6, variants: int = 4, sides: tuple[int, ...] = (*SIDES, LAYER_SIDE)
 ) -> list[dict]:
     """(c) the whole two-stage pipeline against the one-stage blow-up, on sketch layers.
 
@@ -194,7 +198,9 @@ def pipeline_table(
     return rows
 
 
-def zoom_picture(engine, side: int = LAYER_SIDE, index: int = 0, crop: int = 360) -> Image.Image:
+def zoom_picture(
+    engine: Engine, side: int = LAYER_SIDE, index: int = 0, crop: int = 360
+) -> Image.Image:
     """One variant at 100 % zoom: the sketch, the blow-up and the two-stage result side by side."""
     _, sketch = held_out_eye(index, side)
     layer = as_layer(sketch)
@@ -214,7 +220,7 @@ def zoom_picture(engine, side: int = LAYER_SIDE, index: int = 0, crop: int = 360
 ZOOM_PICTURE = "upscale_zoom.png"
 
 
-def measure_crispness(engine, out_dir: Path, report: Callable[[str], None] = print) -> dict:
+def measure_crispness(engine: Engine, out_dir: Path, report: Callable[[str], None] = print) -> dict:
     """Both tables and the zoom picture (written to out_dir), for an engine with the stage."""
     truth = truth_table(engine)
     pipeline = pipeline_table(engine)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -51,6 +51,9 @@ GRID_ROWS = (
     "mask r=11",
 )
 
+if TYPE_CHECKING:  # the pipeline imports TensorFlow; the measurements take it as given
+    from engine.pipeline import Engine
+
 
 @dataclass(frozen=True)
 class Condition:
@@ -87,7 +90,7 @@ def framed_sketch(sketch: np.ndarray, size: int) -> np.ndarray:
 
 
 def generate_condition(
-    engine, condition: Condition, layers: list[np.ndarray], count: int
+    engine: Engine, condition: Condition, layers: list[np.ndarray], count: int
 ) -> np.ndarray:
     """Variants of every sketch layer (RGBA), within the sketch's frame and flattened on white.
 
@@ -160,8 +163,8 @@ def score(
 
 
 def run_evaluation(
-    engine,
-    baseline,
+    engine: Engine,
+    baseline: Engine | None,
     out_dir: Path,
     sketch_count: int = 12,
     count: int = 8,
@@ -223,7 +226,7 @@ def run_evaluation(
     report("sampling: the model's own path against the paper's 16-step DDIM")
     default = Condition(f"mask r={DEFAULT_RADIUS}", "mask", radius=DEFAULT_RADIUS)
 
-    def score_paper_path(paper) -> dict[str, float]:
+    def score_paper_path(paper: Engine) -> dict[str, float]:
         return score_outputs(generate_condition(paper, default, layers, count))
 
     results["sampling"] = compare_sampling(
@@ -254,8 +257,8 @@ def _write_report(
 
 
 def _score_conditions(
-    engine,
-    baseline,
+    engine: Engine,
+    baseline: Engine | None,
     layers: list[np.ndarray],
     count: int,
     score_outputs: Callable[[np.ndarray], dict[str, float]],
@@ -264,7 +267,8 @@ def _score_conditions(
     """Every condition's row of figures, and the variants the grid shows of some of them."""
     rows, examples = [], {}
     for condition in conditions(baseline is not None):
-        model = baseline if condition.baseline else engine
+        # conditions() has baseline rows only when there is a baseline
+        model = baseline if condition.baseline and baseline is not None else engine
         outputs = generate_condition(model, condition, layers, count)
         figures = score_outputs(outputs)
         rows.append({**asdict(condition), **figures})

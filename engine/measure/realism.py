@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -19,6 +20,9 @@ from engine.diffusion.colour import hue_saturation, painted
 from engine.framing import crop_to_model, frame_sketch
 from engine.images import flatten_on_white, opaque
 from engine.request import GenerateRequest
+
+if TYPE_CHECKING:  # the pipeline imports TensorFlow; the measurements take it as given
+    from engine.pipeline import Engine
 
 HUE_BINS = 12
 SATURATION_BINS = 4
@@ -166,7 +170,7 @@ def framed_drawing(drawing: np.ndarray, sketch_layer: np.ndarray, side: int) -> 
     return crop_to_model(layer, frame_sketch(sketch_layer), side)
 
 
-def variants_on_white(engine, layer: np.ndarray, count: int, side: int) -> np.ndarray:
+def variants_on_white(engine: Engine, layer: np.ndarray, count: int, side: int) -> np.ndarray:
     """An engine's default variants of a sketch layer in its frame on white: (count, S, S, 3)."""
     result = engine.generate(GenerateRequest(sketch=layer, count=count, seed=0))
     return np.stack(
@@ -178,7 +182,7 @@ def variants_on_white(engine, layer: np.ndarray, count: int, side: int) -> np.nd
 
 
 def measure_realism(
-    engine, held_out: HeldOut, sketch_count: int, count: int, picture: Path | None
+    engine: Engine, held_out: HeldOut, sketch_count: int, count: int, picture: Path | None
 ) -> dict:
     """Variants of the first `sketch_count` held-out sketches against the other drawings: half
     of them the reference set, the other half the floor (real against real).
@@ -212,7 +216,7 @@ def reference_sets(
     return real, references(real, other_real, model_side)
 
 
-def write_picture(engine, held_out: HeldOut, path: Path) -> None:
+def write_picture(engine: Engine, held_out: HeldOut, path: Path) -> None:
     """Held-out drawings in the top row, their sketches, then variants, at the layer's pixels."""
     columns = []
     pairs = list(zip(held_out.drawings, held_out.layers, strict=True))[:PICTURE_COLUMNS]
