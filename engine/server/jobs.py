@@ -90,14 +90,7 @@ class Job(WorkItem):
 
     def status(self) -> dict[str, Any]:
         """The job's public state as JSON-ready values."""
-        return {
-            "id": self.id,
-            "state": self.state.value,
-            "step": self.step,
-            "total": self.total,
-            "error": self.error,
-            "cancel_requested": self.cancel_requested,
-        }
+        return {**super().status(), "step": self.step, "total": self.total}
 
     def ended(self, state: State, result: Outcome | None) -> None:
         """Keep the result; drop the sketch, the largest thing a finished job would hold."""

@@ -15,21 +15,14 @@ from engine.server.schemas import ErrorAnswer, Health, JobList, JobResult, JobSt
 from engine.server.service import EngineService
 from engine.server.training_routes import add_training_routes
 from engine.server.work import State
-from engine.server.work_routes import UNKNOWN, Family, add_work_routes, found, queued
+from engine.server.work_routes import UNKNOWN, Family, add_work_routes, found, queued, submission
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorAnswer, "description": "bad request: the message says what to fix"},
     401: {"model": ErrorAnswer, "description": "missing or wrong bearer token"},
 }
-JOBS = Family(
-    path="/v1/jobs",
-    noun="job",
-    status=JobStatus,
-    listing=JobList,
-    key="jobs",
-    retry_after=5,  # a job waits for jobs of a second or so each
-    events="state, progress per step, final state",
-)
+# A 429 asks for a retry in 5 s: a job waits for jobs of a second or so each.
+JOBS = Family("/v1/jobs", JobStatus, JobList, 5, "state, progress per step, final state")
 
 
 def create_app(service: EngineService, changes: ChangeSignal) -> FastAPI:
@@ -91,12 +84,12 @@ def _add_job_routes(app: FastAPI, service: EngineService) -> None:
     jobs = service.jobs
 
     # Plain `def`: base64 and the PNG check of a large sketch run on a worker thread.
-    @app.post(
-        "/v1/jobs",
-        status_code=202,
-        response_model=JobStatus,
-        summary="Queue a sketch; follow it at Location",
-        responses={429: {"model": ErrorAnswer, "description": "queue full: retry later"}},
+    @submission(
+        app,
+        JOBS,
+        "",
+        "Queue a sketch; follow it at Location",
+        {429: {"model": ErrorAnswer, "description": "queue full: retry later"}},
     )
     def submit(body: JobRequest, response: Response) -> dict[str, Any]:
         return queued(response, JOBS, lambda: service.submit(body))

@@ -20,18 +20,25 @@ from engine.server.trainings import (
     resume_training,
     submit_training,
 )
-from engine.server.work_routes import UNKNOWN, Family, add_work_routes, found, queued, refusals
+from engine.server.work_routes import (
+    UNKNOWN,
+    Family,
+    add_work_routes,
+    found,
+    queued,
+    refusals,
+    submission,
+)
 
 # The schema states the default limits; a server with others checks its own at submit.
 _LIMITS = ServerConfig()
+# A 429 asks for a retry in a minute: a training waits for whole trainings.
 TRAININGS = Family(
-    path="/v1/trainings",
-    noun="training",
-    status=TrainingStatus,
-    listing=TrainingList,
-    key="trainings",
-    retry_after=60,  # a training waits for whole trainings: minutes
-    events="state, progress, preview (base64 PNGs), final state",
+    "/v1/trainings",
+    TrainingStatus,
+    TrainingList,
+    60,
+    "state, progress, preview (base64 PNGs), final state",
 )
 
 
@@ -62,12 +69,12 @@ def add_training_routes(app: FastAPI, service: EngineService, changes: ChangeSig
         return
     add_work_routes(app, trainings, TRAININGS, changes)
 
-    @app.post(
-        "/v1/trainings",
-        status_code=202,
-        response_model=TrainingStatus,
-        summary="Teach a new model these drawings; follow it at Location",
-        responses={409: {"model": ErrorAnswer, "description": "the name is taken"}},
+    @submission(
+        app,
+        TRAININGS,
+        "",
+        "Teach a new model these drawings; follow it at Location",
+        {409: {"model": ErrorAnswer, "description": "the name is taken"}},
     )
     async def submit_training_route(body: TrainingRequest, response: Response) -> dict[str, Any]:
         name, source, steps, steps_range = body.name, body.source, body.steps, config.training_steps
@@ -86,12 +93,12 @@ def add_training_routes(app: FastAPI, service: EngineService, changes: ChangeSig
             lambda: submit_training(trainings, store, name, source, steps, drawings, steps_range),
         )
 
-    @app.post(
-        "/v1/trainings/{id}/resume",
-        status_code=202,
-        response_model=TrainingStatus,
-        responses=UNKNOWN,
-        summary="Go on with a cancelled training from its checkpoint (a new training id)",
+    @submission(
+        app,
+        TRAININGS,
+        "/{id}/resume",
+        "Go on with a cancelled training from its checkpoint (a new training id)",
+        UNKNOWN,
     )
     def resume_training_route(id: str, response: Response) -> dict[str, Any]:
         return queued(
@@ -110,3 +117,14 @@ def add_training_routes(app: FastAPI, service: EngineService, changes: ChangeSig
         if name not in {entry["name"] for entry in service.models()["models"]}:
             raise ApiError(404, f"unknown model {name[:60]!r}")
         return service.delete_model(name)
+
+    @app.delete(
+        "/v1/trainings/{id}/files",
+        response_model=TrainingList,
+        responses={**UNKNOWN, 409: {"model": ErrorAnswer, "description": "not finished"}},
+        summary="Delete a cancelled or failed training's drawings and checkpoint, and forget it",
+    )
+    def discard_training(id: str) -> dict[str, Any]:
+        with refusals(TRAININGS):
+            trainings.forget(id) or found(trainings, TRAININGS, id)
+        return {"trainings": [training.status() for training in trainings.items()]}

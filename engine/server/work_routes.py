@@ -23,13 +23,34 @@ UNKNOWN: dict[int | str, dict[str, Any]] = {404: {"model": ErrorAnswer}}
 class Family:
     """One kind of work as the API shows it: where it lives and how it is typed."""
 
-    path: str  # the collection, e.g. /v1/jobs
-    noun: str  # "job": in "unknown job 'x'"
+    path: str  # the collection, /v1/<key>: /v1/jobs
     status: type[BaseModel]  # an item's state, also its `state` events' data
     listing: type[BaseModel]  # GET path: {key: [status, ...]}
-    key: str  # the listing's one field
     retry_after: int  # seconds a 429 asks a client to wait
     events: str  # what the event stream sends, for the schema
+
+    @property
+    def key(self) -> str:
+        """The collection's name, also the listing's one field: "jobs"."""
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def noun(self) -> str:
+        """One item of it, in messages: "unknown job 'x'"."""
+        return self.key.removesuffix("s")
+
+
+def submission(
+    app: FastAPI, family: Family, suffix: str, summary: str, responses: dict[int | str, Any]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The decorator of a POST that queues an item: 202 with its state, followed at Location."""
+    return app.post(
+        family.path + suffix,
+        status_code=202,
+        response_model=family.status,
+        summary=summary,
+        responses=responses,
+    )
 
 
 def found(queue: WorkQueue[Item], family: Family, item_id: str) -> Item:
