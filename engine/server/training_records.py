@@ -54,6 +54,12 @@ def read_records(store: ModelStore, now: float | None = None) -> Iterator[tuple[
     yield from sorted(records, key=lambda pair: pair[1].get("created", 0.0))
 
 
+def record_owner(folder: Path) -> str | None:
+    """The id of the training whose folder this is, by its record (None without one)."""
+    record = _read(folder / RECORD_FILE)
+    return None if record is None else record.get("id")
+
+
 def restored_state(record: dict) -> State:
     """The state a restarted server gives a recorded training: running ones wait again."""
     state = State(record["state"])

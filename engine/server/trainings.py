@@ -21,7 +21,12 @@ from typing import Any, ClassVar
 from engine.errors import Cancelled, EngineError
 from engine.models_store import TRAINING_ROOM, ModelStore, check_model_name, same_name
 from engine.progress import BetweenSteps, TrainingProgress
-from engine.server.training_records import read_records, restored_state, write_record
+from engine.server.training_records import (
+    read_records,
+    record_owner,
+    restored_state,
+    write_record,
+)
 from engine.server.work import (
     FINISHED,
     SHUTDOWN_MESSAGE,
@@ -137,8 +142,9 @@ class Training(WorkItem):
         return training
 
     def forgotten(self) -> None:
-        """Nobody can resume it any more: its drawings and checkpoint go too."""
-        if self.resumable:
+        """Nobody can resume it any more: its drawings and checkpoint go too, unless the folder
+        is a later training's now (one resumed from it, which its record names)."""
+        if record_owner(self.folder) == self.id:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 

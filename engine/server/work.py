@@ -189,6 +189,22 @@ class WorkQueue(Generic[Item]):
                 self._waiting.append(item)
             self.emit(item, "state", item.status())
 
+    def forget(self, item_id: str) -> Item | None:
+        """Forget a finished item now, as the history would later; None if unknown.
+
+        Conflict if it has not finished: it must be cancelled first."""
+        with self._lock:
+            item = self._items.get(item_id)
+            if item is None:
+                return None
+            if item.state not in FINISHED:
+                raise Conflict(f"this {item.noun} is {item.state.value}: cancel it first")
+            del self._items[item_id]
+            self._finished.remove(item_id)
+            item.forgotten()
+            self._notify()
+            return item
+
     def get(self, item_id: str) -> Item | None:
         """The item with this id, or None if unknown or forgotten."""
         with self._lock:

@@ -159,3 +159,26 @@ def test_trainings_abandoned_long_enough_are_deleted_and_others_kept(tmp_path, t
     assert not old_cancelled.exists() and not old_failed.exists() and not crashed.exists()
     assert recent_cancelled.exists() and old_queued.exists()
     assert sorted(found) == ["old-queued", "recent-cancelled"]
+
+
+def test_a_finished_training_can_be_discarded_with_its_files_a_running_one_cannot(
+    serve, tmp_path, tiny_model_dir
+):
+    store = ModelStore(tmp_path / "data", default_dir=tiny_model_dir)
+    served = serve(FakeEngine(), store=store)
+    training = served.client.request("POST", "/v1/trainings", _body("left", 20000)).json()
+    path = f"/v1/trainings/{training['id']}"
+    refused = served.client.request("DELETE", f"{path}/files")
+    assert refused.status == 409
+    assert refused.json()["error"] in (
+        "this training is queued: cancel it first",
+        "this training is running: cancel it first",
+    )
+    served.client.request("DELETE", path)
+    assert _final(served.client, training["id"])["state"] == "cancelled"
+    assert store.training_dir(training["id"]).is_dir()  # kept to resume
+    answer = served.client.request("DELETE", f"{path}/files")
+    assert answer.status == 200 and answer.json() == {"trainings": []}
+    assert not store.training_dir(training["id"]).exists()
+    assert served.client.request("GET", path).status == 404
+    assert served.client.request("DELETE", f"{path}/files").status == 404
