@@ -315,6 +315,8 @@ def scenario_train(controller: Controller) -> dict:
     dialog.name.setText("krita test")
     seen = []
     controller.training.changed.connect(lambda: seen.append(controller.training.state.step))
+    shown = []  # what the dialog's progress bar said, after its own refresh
+    controller.training.changed.connect(lambda: shown.append(dialog.progress.format()))
     dialog.start_button.click()
     wait(lambda: controller.training.state.running, 10)
     # The picker asks the engine for its models once the started engine is connected.
@@ -326,6 +328,7 @@ def scenario_train(controller: Controller) -> dict:
     return {
         "status_before": status_before,
         "statuses": statuses,
+        "progress_shown": shown,
         "selected": [n.name() for n in window.activeView().selectedNodes()],
         "message": controller.training.state.message,
         "progress_seen": any(step > 0 for step in seen),

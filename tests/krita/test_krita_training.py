@@ -83,6 +83,7 @@ def test_train_with_no_engine_running_starts_one_and_krita_quitting_stops_it(fac
     assert facts["status_before"] == "not connected"
     statuses = facts["statuses"]
     assert "starting" in statuses and statuses.index("starting") < statuses.index("connected")
+    assert "waiting for the engine…" in facts["progress_shown"]  # while it starts
     assert facts["engines_started"] == 1 and facts["engines_stopped"] == 1
 
 
