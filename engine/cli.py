@@ -26,6 +26,7 @@ COMMANDS = {
     "bench": "engine.commands.bench",
     "measure-teaching": "engine.commands.measure_teaching",
     "bench-training": "engine.commands.bench_training",
+    "bench-uploads": "engine.commands.bench_uploads",
     "serve": "engine.server.command",
     "studio": "engine.studio.command",
     "bench-studio": "engine.commands.bench_studio",
