@@ -7,6 +7,7 @@ import resource
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -89,20 +90,46 @@ def run_bench(engines: dict, repeats: int, report: Callable[[str], None] = print
     request = dataclasses.replace(example_request(), upscale=False)
     precision = default_precision()
     engine = engines[precision]
+    medians, latencies = model_time(engines, engine, request, repeats, report)
+    figures = {
+        "precision": precision,
+        "latency_s_by_precision": medians,
+        "device": engine.info["device"],
+        "parameters": engine.info["parameters"],
+        "variants": request.count,
+        "steps": engine.steps(request),
+        "solver": engine.config.sampling.solver,
+        "latency_s_16_steps": medians["16-step path"],
+        "few_step_ratio": medians[precision] / medians["16-step path"],
+        "latency_s_median": medians[precision],
+        "latency_s_min": min(latencies),
+        **efficiency(engine, request, medians[precision], precision, report),
+    }
+    figures.update(serving(engine, request, repeats, report))
+    figures["training_images_per_s"] = training_images_per_second(engine)
+    report(f"training: {figures['training_images_per_s']:.1f} images/s")
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report(f"peak memory (RSS): {figures['peak_rss_mb']:.0f} MB")
+    return figures
+
+
+def model_time(
+    engines: dict, engine, request: GenerateRequest, repeats: int, report: Callable[[str], None]
+) -> tuple[dict[str, float], list[float]]:
+    """Median seconds of the model's own path in each precision and of the paper's 16-step path
+    at the default precision, interleaved so every path sees the same machine load; and the
+    default precision's own samples."""
     steps = engine.steps(request)
-    paper_request = dataclasses.replace(request, steps=PAPER_STEPS)
-    medians = {}
-    for candidate in engines.values():
-        candidate.generate(request)  # warm: traces the graph for this batch shape
-    # Interleaved, so every path sees the same machine load.
     runs = {name: (candidate, request) for name, candidate in engines.items()}
-    runs["16-step path"] = (engine, paper_request)
+    runs["16-step path"] = (engine, dataclasses.replace(request, steps=PAPER_STEPS))
+    for candidate, asked in runs.values():
+        candidate.generate(asked)  # warm: traces the graph for this batch shape
     samples: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
         for name, (candidate, asked) in runs.items():
             samples[name] += timed(lambda c=candidate, r=asked: c.generate(r), 1)
+    medians = {name: statistics.median(seconds) for name, seconds in samples.items()}
     for name, seconds in samples.items():
-        medians[name] = statistics.median(seconds)
         levels = PAPER_STEPS if name == "16-step path" else steps
         report(
             f"{name}: 8 variants x {levels} steps, model time: median {medians[name]:.3f} s "
@@ -110,65 +137,60 @@ def run_bench(engines: dict, repeats: int, report: Callable[[str], None] = print
         )
     if "bfloat16" in medians and "float32" in medians:
         report(f"bfloat16 / float32 latency ratio: {medians['bfloat16'] / medians['float32']:.2f}")
-    latencies = samples[precision]
-    latency = medians[precision]
-    few_step_ratio = latency / medians["16-step path"]
+    precision = default_precision()
     report(
         f"the model's path ({engine.config.sampling.solver}, {steps} steps) / the 16-step path "
-        f"({precision}): {few_step_ratio:.2f}"
+        f"({precision}): {medians[precision] / medians['16-step path']:.2f}"
     )
+    return medians, samples[precision]
+
+
+def efficiency(
+    engine, request: GenerateRequest, latency: float, precision: str, report: Callable[[str], None]
+) -> dict[str, float]:
+    """The model's GFLOP, what the measured latency achieves, and this machine's matmul peaks."""
     gflop = model_gflop(engine.network)
-    achieved = gflop * request.count * steps / latency
+    achieved = gflop * request.count * engine.steps(request) / latency
     peak_fp32 = matmul_peak_gflops()
     peak_bf16 = matmul_peak_gflops(tf.bfloat16)
     # The model runs at the default precision: compare it with that precision's peak.
     peak = peak_bf16 if precision == "bfloat16" else peak_fp32
-    figures = {
-        "precision": precision,
-        "latency_s_by_precision": medians,
-        "device": engine.info["device"],
-        "parameters": engine.info["parameters"],
-        "variants": request.count,
-        "steps": steps,
-        "solver": engine.config.sampling.solver,
-        "latency_s_16_steps": medians["16-step path"],
-        "few_step_ratio": few_step_ratio,
-        "latency_s_median": latency,
-        "latency_s_min": min(latencies),
-        "model_gflop_per_image": gflop,
-        "achieved_gflops": achieved,
-        "matmul_peak_gflops_fp32": peak_fp32,
-        "matmul_peak_gflops_bf16": peak_bf16,
-        "achieved_over_peak": achieved / peak,
-    }
-    report(f"device {figures['device']}, {figures['parameters']:,} parameters")
+    report(f"device {engine.info['device']}, {engine.info['parameters']:,} parameters")
     report(f"default precision {precision}: median {latency:.3f} s for 8 variants")
     report(f"model: {gflop:.3f} GFLOP per image per step; achieved {achieved:.1f} GFLOP/s")
     report(
         f"matmul peak: fp32 {peak_fp32:.1f} GFLOP/s, bf16 {peak_bf16:.1f} GFLOP/s; "
         f"achieved/peak({precision}) = {achieved / peak:.2f}"
     )
+    return {
+        "model_gflop_per_image": gflop,
+        "achieved_gflops": achieved,
+        "matmul_peak_gflops_fp32": peak_fp32,
+        "matmul_peak_gflops_bf16": peak_bf16,
+        "achieved_over_peak": achieved / peak,
+    }
+
+
+def serving(
+    engine, request: GenerateRequest, repeats: int, report: Callable[[str], None]
+) -> dict[str, Any]:
+    """The server path against bare generate, and each layer size through the socket."""
     from engine.measure.server_bench import bench_layers, bench_server
 
     served = bench_server(engine, request, repeats)
-    figures["server"] = served
     report(
         f"server: {served['server_seconds']:.3f} s vs bare {served['bare_seconds']:.3f} s "
         f"-> overhead {100 * served['overhead_fraction']:.1f}%; "
         f"idle server RSS {served['idle_rss_mb']:.0f} MB"
     )
-    figures["layers"] = bench_layers(engine, example_request, repeats)
-    for row in figures["layers"]:
+    layers = bench_layers(engine, example_request, repeats)
+    for row in layers:
         stage = "two stages" if row["upscale"] else "64 px blow-up"
         report(
             f"{row['side']} px sketch, 8 variants, {stage:13s}: through the socket "
             f"{row['server_seconds']:.3f} s, engine alone {row['bare_seconds']:.3f} s"
         )
-    figures["training_images_per_s"] = training_images_per_second(engine)
-    report(f"training: {figures['training_images_per_s']:.1f} images/s")
-    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    report(f"peak memory (RSS): {figures['peak_rss_mb']:.0f} MB")
-    return figures
+    return {"server": served, "layers": layers}
 
 
 HUGE_SIDE = 8000  # a layer near the 8192 px limit

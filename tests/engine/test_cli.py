@@ -239,3 +239,13 @@ def test_train_fine_tunes_both_stages_on_a_folder_and_reports_on_stderr(
     assert "upscaling stage: 2 steps" in captured.err
     assert "\nstep 2/2  loss" in captured.err and "upscaler step 2/2  loss" in captured.err
     assert has_model(out) and has_upscaler(out) and (out / UPSCALER_DIR).is_dir()
+
+
+def test_bench_prints_the_few_step_path_against_the_16_step_one(capsys, tiny_two_stage_dir):
+    code = main(["bench", "--model", str(tiny_two_stage_dir), "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert code == 0
+    # The tiny model has no sampling section: its own path is the paper's 16 DDIM steps.
+    assert "the model's path (ddim, 16 steps) / the 16-step path" in out
+    assert "achieved/peak(" in out
+    assert "768 px sketch, 8 variants, two stages   : through the socket" in out
