@@ -9,11 +9,9 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from engine.data.folder import drawing_files, fit_on_white
 from engine.data.strokes import sketch_from_drawing
-from engine.images import encode_png, read_image
+from engine.images import encode_png, opaque, read_image
 
 PREVIEW_COUNT = 4  # variants in a preview
 
@@ -34,7 +32,7 @@ def preview_pngs(trainer: Any, drawings_dir: Path) -> list[bytes]:
         _PREVIEW_ENGINES[trainer] = engine
     drawing = fit_on_white(read_image(drawing_files(drawings_dir)[0], engine.size), engine.size)
     sketch = sketch_from_drawing(drawing)
-    layer = np.concatenate([sketch, np.full(sketch.shape[:2] + (1,), 255, np.uint8)], axis=-1)
+    layer = opaque(sketch)
     # The model's own steps (few, for a model with a few-step path): what the artist will get.
     request = GenerateRequest(sketch=layer, count=PREVIEW_COUNT, seed=0, upscale=False)
     return [encode_png(variant.image) for variant in engine.generate(request).variants]

@@ -17,7 +17,7 @@ from PIL import Image
 
 from engine.data.flowers import HELDOUT_SEED, TRAIN_SEED, make_flower, make_flowers
 from engine.data.strokes import extract_strokes
-from engine.images import write_png
+from engine.images import opaque, write_png
 from engine.measure.crispness import as_layer
 from engine.measure.evaluate import Condition, framed_sketch, generate_condition, score
 from engine.measure.metrics import strokes_of
@@ -34,8 +34,7 @@ def write_drawings(folder: Path, count: int, seed: int = TRAIN_SEED) -> Path:
     """`count` flower drawings as PNG files, as an artist's folder of finished drawings."""
     for index in range(count):
         drawing = make_flower(np.random.default_rng([seed, index]), DRAWING_SIDE).drawing
-        alpha = np.full(drawing.shape[:2] + (1,), 255, np.uint8)
-        write_png(np.concatenate([drawing, alpha], axis=-1), Path(folder) / f"{index:03d}.png")
+        write_png(opaque(drawing), Path(folder) / f"{index:03d}.png")
     return Path(folder)
 
 
