@@ -24,19 +24,22 @@ def checked_drawings(
 ) -> list[bytes]:
     """The drawings as checked PNG bytes; EngineError naming the first bad one, DiskFull if
     they and their training would not fit the store's disk budget."""
-    low, high = count_range
-    if len(drawings) < low:
-        raise EngineError(
-            f"{len(drawings)} drawings are too few: send at least {low} finished drawings"
-        )
-    if len(drawings) > high:
-        raise EngineError(f"{len(drawings)} drawings are too many: send at most {high}")
+    check_count(len(drawings), count_range)
     pngs = [_png(text, f"drawing {number}") for number, text in enumerate(drawings, start=1)]
     store.check_disk(sum(map(len, pngs)) + TRAINING_ROOM)
     for number, png in enumerate(pngs, start=1):
         if not has_lines(png, f"drawing {number}"):
             raise EngineError(f"drawing {number} is empty: every drawing needs visible lines on it")
     return pngs
+
+
+def check_count(count: int, count_range: tuple[int, int]) -> None:
+    """EngineError if a training (or a batch of an upload) would have too few or too many."""
+    low, high = count_range
+    if count < low:
+        raise EngineError(f"{count} drawings are too few: send at least {low} finished drawings")
+    if count > high:
+        raise EngineError(f"{count} drawings are too many: send at most {high}")
 
 
 def has_lines(png: bytes, name: str) -> bool:

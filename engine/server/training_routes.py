@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import anyio
@@ -9,7 +11,7 @@ from fastapi import FastAPI, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.server.config import ServerConfig
-from engine.server.drawings import checked_drawings
+from engine.server.drawings import check_count, checked_drawings
 from engine.server.events import ChangeSignal
 from engine.server.http_errors import ApiError
 from engine.server.schemas import ErrorAnswer, ModelList, TrainingList, TrainingStatus
@@ -20,6 +22,7 @@ from engine.server.trainings import (
     resume_training,
     submit_training,
 )
+from engine.server.uploads import UnknownUpload, Uploaded, Uploads
 from engine.server.work_routes import (
     UNKNOWN,
     Family,
@@ -42,6 +45,24 @@ TRAININGS = Family(
 )
 
 
+class DrawingsBatch(BaseModel):
+    """POST /v1/uploads/{id}/drawings: more drawings for an upload, as base64 PNG."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    drawings: list[str] = Field(
+        description="finished drawings as base64 PNG, as many as fit in a request",
+        json_schema_extra={"items": {"contentEncoding": "base64", "contentMediaType": "image/png"}},
+    )
+
+
+class UploadStatus(BaseModel):
+    """An upload: its id (for POST /v1/trainings's `upload`) and the drawings it holds."""
+
+    id: str = Field(pattern="^[0-9a-f]{32}$")
+    drawings: int
+
+
 class TrainingRequest(BaseModel):
     """POST /v1/trainings: finished drawings to teach a new model, its name and length."""
 
@@ -49,9 +70,13 @@ class TrainingRequest(BaseModel):
 
     name: str = Field(description="the new model's name (letters, digits, space . _ -)")
     drawings: list[str] = Field(
+        default_factory=list,
         description=f"{_LIMITS.drawings[0]} to {_LIMITS.drawings[1]} finished drawings as base64 "
-        "PNG, any size; transparency is white paper",
+        "PNG, any size; transparency is white paper (or none, with `upload`)",
         json_schema_extra={"items": {"contentEncoding": "base64", "contentMediaType": "image/png"}},
+    )
+    upload: str | None = Field(
+        None, description="instead of drawings: an upload's id (POST /v1/uploads), filled before"
     )
     source: str = Field("default", alias="from", description="the model to start from")
     steps: int = Field(
@@ -78,12 +103,20 @@ def add_training_routes(app: FastAPI, service: EngineService, changes: ChangeSig
     )
     async def submit_training_route(body: TrainingRequest, response: Response) -> dict[str, Any]:
         name, source, steps, steps_range = body.name, body.source, body.steps, config.training_steps
+        uploaded = None
+        if body.upload is not None:
+            if body.drawings:
+                raise ApiError(400, "send drawings or an upload, not both")
+            with unknown_upload():
+                uploaded = Uploaded(body.upload, uploads.count(body.upload))
+            check_count(uploaded.count, config.drawings)
+        count = len(body.drawings) if uploaded is None else uploaded.count
         # What reads no drawing first, on the event loop: a full queue, a taken name or an
         # unknown `from` is answered at once, however many drawings wait to be decoded.
         with refusals(TRAININGS):
-            check_training(trainings, store, name, source, steps, len(body.drawings), steps_range)
+            check_training(trainings, store, name, source, steps, count, steps_range)
         # Then on a worker thread: headers, disk, and decoding within the process's budget.
-        drawings = await anyio.to_thread.run_sync(
+        drawings: list[bytes] | Uploaded = uploaded or await anyio.to_thread.run_sync(
             checked_drawings, body.drawings, config.drawings, store
         )
         return await anyio.to_thread.run_sync(
@@ -118,6 +151,34 @@ def add_training_routes(app: FastAPI, service: EngineService, changes: ChangeSig
             raise ApiError(404, f"unknown model {name[:60]!r}")
         return service.delete_model(name)
 
+    uploads = Uploads(store, config.drawings[1])
+
+    @app.post(
+        "/v1/uploads",
+        status_code=201,
+        response_model=UploadStatus,
+        summary="Start an upload: drawings sent in batches, then trained on with its id",
+    )
+    def create_upload(response: Response) -> dict[str, Any]:
+        upload_id = uploads.create()
+        response.headers["Location"] = f"/v1/uploads/{upload_id}"
+        return {"id": upload_id, "drawings": 0}
+
+    @app.post(
+        "/v1/uploads/{id}/drawings",
+        response_model=UploadStatus,
+        responses=UNKNOWN,
+        summary="Add a batch of drawings to an upload (each checked as a training's, then kept on "
+        "disk)",
+    )
+    async def add_to_upload(id: str, body: DrawingsBatch) -> dict[str, Any]:
+        with unknown_upload():
+            room = uploads.room(id)
+        pngs = await anyio.to_thread.run_sync(checked_drawings, body.drawings, (1, room), store)
+        with unknown_upload():
+            count = await anyio.to_thread.run_sync(uploads.add, id, pngs)
+        return {"id": id, "drawings": count}
+
     @app.delete(
         "/v1/trainings/{id}/files",
         response_model=TrainingList,
@@ -128,3 +189,12 @@ def add_training_routes(app: FastAPI, service: EngineService, changes: ChangeSig
         with refusals(TRAININGS):
             trainings.forget(id) or found(trainings, TRAININGS, id)
         return {"trainings": [training.status() for training in trainings.items()]}
+
+
+@contextmanager
+def unknown_upload() -> Iterator[None]:
+    """An unknown upload inside the block is answered 404."""
+    try:
+        yield
+    except UnknownUpload as error:
+        raise ApiError(404, str(error)) from None

@@ -27,6 +27,7 @@ from engine.server.training_records import (
     restored_state,
     write_record,
 )
+from engine.server.uploads import Uploaded
 from engine.server.work import (
     FINISHED,
     SHUTDOWN_MESSAGE,
@@ -280,21 +281,28 @@ def submit_training(
     name: str,
     source: str,
     steps: int,
-    drawings: list[bytes],
+    drawings: list[bytes] | Uploaded,
     steps_range: tuple[int, int],
 ) -> Training:
-    """Queue a training on checked drawings; EngineError, QueueFull or QueueClosed if not.
+    """Queue a training on checked drawings, sent or uploaded before (its folder becomes the
+    training's); EngineError, QueueFull or QueueClosed if not.
 
     steps: of each stage, within steps_range.
     """
-    training = check_training(queue, store, name, source, steps, len(drawings), steps_range)
+    uploaded = drawings if isinstance(drawings, Uploaded) else None
+    count = len(drawings) if uploaded is None else uploaded.count
+    upload_id = None if uploaded is None else uploaded.upload_id
+    training = check_training(queue, store, name, source, steps, count, steps_range, upload_id)
 
     def admit() -> None:
         # The name, the room and the disk first: nothing is written for a refused training.
         _check_name(queue, store, name)
         queue.check_room(training)
-        store.check_disk(sum(map(len, drawings)) + TRAINING_ROOM)
-        _write_drawings(training.folder / DRAWINGS_FOLDER, drawings)
+        if uploaded is None:
+            store.check_disk(sum(map(len, drawings)) + TRAINING_ROOM)
+            _write_drawings(training.folder / DRAWINGS_FOLDER, drawings)
+        else:  # the drawings are on disk already, counted in the budget
+            store.check_disk(TRAINING_ROOM)
         training.save()
 
     return queue.submit(training, admit)
@@ -308,9 +316,12 @@ def check_training(
     steps: int,
     drawings: int,
     steps_range: tuple[int, int],
+    training_id: str | None = None,
 ) -> Training:
     """The training a submission would queue, checked without reading a drawing (name, `from`,
-    steps, room in the queue): EngineError, NameTaken or QueueFull if it would be refused."""
+    steps, room in the queue): EngineError, NameTaken or QueueFull if it would be refused.
+
+    training_id: an upload's, whose folder the training takes; None: a new id."""
     check_model_name(name)
     from_dir = store.resolve(source)
     low, high = steps_range
@@ -318,6 +329,7 @@ def check_training(
         raise EngineError(f"steps must be {low} to {high}, got {steps}")
     stages = ("diffusion", "upscaler") if has_upscaler(from_dir) else ("diffusion",)
     training = Training(name, source, steps, drawings, Path(), stages)
+    training.id = training_id or training.id
     training.folder = store.training_dir(training.id)
     _check_name(queue, store, name)
     queue.check_room(training)
