@@ -29,14 +29,16 @@ sys.path.insert(0, os.environ["SV_PYKRITA"])
 import sketch_variants  # noqa: E402  (the installed plugin, registered as at startup)
 from krita_harness import wait  # noqa: E402  (packaging/ is on PYTHONPATH)
 from sketch_variants import job_runner  # noqa: E402
+from sketch_variants.events import StateChange  # noqa: E402
 from sketch_variants.pixels import swap_red_blue  # noqa: E402
 from sketch_variants.qt import QImage  # noqa: E402
 from sketch_variants.settings import load  # noqa: E402
 
 WIDTH, HEIGHT, SIDE = 4000, 3000, 600  # the document and the sketch's box
 LEFT, TOP = 1700, 1200
-# Level counts of live previews; 0: the default, fast sampling (the model's own steps).
-LEVELS = tuple(int(n) for n in os.environ.get("SV_LEVELS", "0,16,8,4").split(","))
+# Level counts of live previews; 0: the default, fast sampling (the model's own steps), last, so
+# its preview and Keep's result are of the same sketch and seed.
+LEVELS = tuple(int(n) for n in os.environ.get("SV_LEVELS", "16,8,4,0").split(","))
 REPEATS = int(os.environ.get("SV_REPEATS", "5"))
 CHECKS = 300  # change checks timed while nothing changes
 TIMEOUT = 300.0
@@ -116,9 +118,13 @@ class Probe:
 
             submit(request, accepted, on_error)
 
-        def followed(job_id: str, on_progress: Any, on_end: Any, on_error: Any) -> Any:
-            ended = lambda state, error: (self.mark("done"), on_end(state, error))  # noqa: E731
-            return events(job_id, on_progress, ended, on_error)
+        def followed(job_id: str, on_event: Any, on_error: Any, kind: str = "jobs") -> Any:
+            def event(happened: Any) -> None:
+                if isinstance(happened, StateChange) and happened.final:
+                    self.mark("done")
+                on_event(happened)
+
+            return events(job_id, event, on_error, kind)
 
         def fetched(job_id: str, on_ok: Callable[[Any], None], on_error: Any) -> None:
             self.mark("result")
