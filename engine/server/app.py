@@ -20,6 +20,7 @@ from engine.server.guard import RequestGuard, allowed_host_headers, is_loopback
 from engine.server.jobs import GenerateEngine, JobQueue
 from engine.server.routes import create_app
 from engine.server.service import EngineService, ListModels, LoadEngine
+from engine.server.trainings import TrainRunner, train_here
 from engine.server.work import WorkQueue
 
 __all__ = ["EngineServer", "ServerConfig", "bind_listener", "is_loopback"]
@@ -55,10 +56,12 @@ class EngineServer:
         load_engine: LoadEngine | None = None,
         list_models: ListModels | None = None,
         store: ModelStore | None = None,
+        train: TrainRunner = train_here,
     ) -> None:
         """config: addresses and limits (default ServerConfig()). listener: a socket from
         bind_listener() (then config's host and port are its own). store: the model folders;
-        with one, the server trains new models (/v1/trainings) and deletes them.
+        with one, the server trains new models (/v1/trainings) and deletes them. train: what
+        runs a training's stages (default: in this process, between jobs).
         """
         if not token:
             raise EngineError("the server needs a token")
@@ -70,6 +73,7 @@ class EngineServer:
             load_engine=load_engine,
             list_models=list_models,
             store=store,
+            train=train,
         )
         self._listener = listener or bind_listener(config.host, config.port)
         self.host = str(self._listener.getsockname()[0]) if listener else config.host

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,10 +19,23 @@ from engine.paths import default_token_file
 from engine.server.app import EngineServer, ServerConfig, bind_listener, is_loopback
 from engine.server.auth import load_or_create_token
 from engine.server.ready import ready_line
+from engine.server.trainings import TrainRunner, train_here
 
-# What a server's jobs run on, from the command's arguments: the model folders, the engine, its
-# name, the loader of a model by name and ServerConfig fields to set. EngineError if unusable.
-Setup = Callable[[argparse.Namespace], tuple[ModelStore, Any, str, Any, dict[str, Any]]]
+
+@dataclass
+class Backend:
+    """What a server's jobs and trainings run on."""
+
+    store: ModelStore  # the model folders
+    engine: Any  # the selected model's engine (engine.server.jobs.GenerateEngine)
+    model_name: str  # its name
+    load_engine: Any  # the loader of a model's engine by name
+    config: dict[str, Any] = field(default_factory=dict)  # ServerConfig fields to set
+    train: TrainRunner = train_here  # what runs a training's stages
+
+
+# What a server's jobs run on, from the command's arguments; EngineError if unusable.
+Setup = Callable[[argparse.Namespace], Backend]
 
 HELP = "serve variants over HTTP to the Krita plugin"
 DESCRIPTION = "Hold the model and answer jobs on a local socket."
@@ -97,7 +111,7 @@ def run(args: argparse.Namespace, setup: Setup | None = None) -> int:
     except OSError as error:
         return _fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}")
     try:
-        store, engine, model_name, load_engine, options = (setup or local_setup)(args)
+        backend = (setup or local_setup)(args)
     except EngineError as error:
         listener.close()
         return _fail(str(error))
@@ -107,16 +121,17 @@ def run(args: argparse.Namespace, setup: Setup | None = None) -> int:
             port=args.port,
             allowed_hosts=tuple(args.allowed_host),
             log_requests=args.verbose,
-            **options,
+            **backend.config,
         )
         server = EngineServer(
-            engine,
+            backend.engine,
             token=token,
             config=config,
             listener=listener,
-            model_name=model_name,
-            load_engine=load_engine,
-            store=store,
+            model_name=backend.model_name,
+            load_engine=backend.load_engine,
+            store=backend.store,
+            train=backend.train,
         )
     except EngineError as error:
         listener.close()
@@ -157,10 +172,10 @@ def serve_until_stopped(server: EngineServer) -> None:
             signal.signal(number, handler)
 
 
-def local_setup(args: argparse.Namespace) -> tuple[ModelStore, Any, str, Any, dict[str, Any]]:
+def local_setup(args: argparse.Namespace) -> Backend:
     """The single-process engine: the model loaded here, from the user's model folders."""
     store = ModelStore.for_user()
-    return (store, *_load(args.model, store), {})
+    return Backend(store, *_load(args.model, store))
 
 
 def _load(model: str | None, store: ModelStore) -> tuple[Any, str, Any]:

@@ -14,7 +14,13 @@ from engine.server.config import ServerConfig
 from engine.server.jobs import GenerateEngine, Generation, Job, JobQueue, supersede
 from engine.server.payload import JobRequest, sketch_png_from_base64
 from engine.server.schemas import SERVICE
-from engine.server.trainings import Teacher, TrainingQueue, restore_trainings
+from engine.server.trainings import (
+    Teacher,
+    TrainingQueue,
+    TrainRunner,
+    restore_trainings,
+    train_here,
+)
 from engine.server.work import WorkQueue
 from engine.weights import DEFAULT_MODEL_NAME
 
@@ -34,9 +40,11 @@ class EngineService:
         load_engine: LoadEngine | None = None,
         list_models: ListModels | None = None,
         store: ModelStore | None = None,
+        train: TrainRunner = train_here,
         config: ServerConfig,
     ) -> None:
-        """store: the model folders (trained models listed with provenance, deletable)."""
+        """store: the model folders (trained models listed with provenance, deletable); train:
+        what runs a training's stages (a studio's gateway runs them on its cluster)."""
         self.model_name = model_name
         self.store = store
         self.load_engine = load_engine
@@ -49,11 +57,13 @@ class EngineService:
         # holds the engine (a model switch holds _select_lock and waits for the engine).
         self._named: collections.OrderedDict[str, GenerateEngine] = collections.OrderedDict()
         self._named_lock = threading.Lock()
-        # Trainings run beside the jobs and pause while a job runs or waits.
+        # Trainings run beside the jobs; in this process they pause while a job runs or waits.
         self.teacher: Teacher | None = None
         self.trainings: TrainingQueue | None = None
         if store is not None:
-            self.teacher = Teacher(store, self.jobs.busy, preview_seconds=config.preview_seconds)
+            self.teacher = Teacher(
+                store, self.jobs.busy, train, preview_seconds=config.preview_seconds
+            )
             self.trainings = WorkQueue(self.teacher, config.trainings, name="engine-training")
             restore_trainings(self.trainings, store)  # what the last run left, before any new
             self.jobs.add_listener(self.teacher.wake)

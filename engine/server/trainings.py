@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from engine.errors import Cancelled, EngineError
 from engine.models_store import TRAINING_ROOM, ModelStore, check_model_name, same_name
-from engine.progress import BetweenSteps, TrainingProgress
+from engine.progress import TrainingProgress
 from engine.server.training_records import (
     read_records,
     record_owner,
@@ -158,31 +158,124 @@ class NameTaken(Conflict):
 
 
 TrainingQueue = WorkQueue[Training]
-# Trains the stages of the options (engine.training.train_model), calling between_steps after each.
-TrainFunction = Callable[[TrainOptions, BetweenSteps], None]
 # Variants of the preview sketch by a stage-1 trainer: PNG bytes each.
 PreviewFunction = Callable[[Any, Path], list[bytes]]
+# Told after every step of a run: its progress and a preview's PNGs when one was due (else None).
+# It may raise Cancelled to stop the run there; the stage then keeps a checkpoint.
+StepReport = Callable[[TrainingProgress, list[bytes] | None], None]
+
+
+@dataclass(frozen=True)
+class Previews:
+    """How a training's previews are made, on the side that holds its trainer."""
+
+    seconds: float  # a preview at most this often, and one at the end of stage 1
+    drawings: Path  # the folder of the drawings whose first sketch the previews draw on
+    make: PreviewFunction | None = None  # None: engine.teach.preview_pngs
+
+
+def train_with_previews(options: TrainOptions, previews: Previews, after_step: StepReport) -> None:
+    """Train the options' stages (engine.training.train_model), telling `after_step` each step's
+    progress and, when due, a preview of the model being trained."""
+    last_preview = time.monotonic()
+
+    def between_steps(progress: TrainingProgress, trainer: Any) -> None:
+        nonlocal last_preview
+        pngs = None
+        due = time.monotonic() - last_preview >= previews.seconds
+        if progress.stage == "diffusion" and (due or progress.step == progress.total):
+            try:
+                make = previews.make or _default_preview()
+                pngs = make(trainer, previews.drawings)
+                last_preview = time.monotonic()
+            except Exception:  # a preview is a nicety: the training goes on without it
+                log.exception("a preview of the training into %s failed", options.out)
+        after_step(progress, pngs)
+
+    train_model(options, between_steps)
+
+
+class Lesson:
+    """One training as the code running its stages sees it: what to train, how its previews are
+    made, where each step is reported and whether it is to stop."""
+
+    def __init__(
+        self, teacher: Teacher, training: Training, queue: TrainingQueue, options: TrainOptions
+    ) -> None:
+        self.options = options
+        drawings = training.folder / DRAWINGS_FOLDER
+        self.previews = Previews(teacher.preview_seconds, drawings, teacher.preview)
+        self._teacher = teacher
+        self._training = training
+        self._queue = queue
+        self._stage_index = {stage: index for index, stage in enumerate(training.stages)}
+        self._every = max(1, training.steps // PROGRESS_EVENTS)
+
+    @property
+    def name(self) -> str:
+        """The training's id, for log lines."""
+        return self._training.id
+
+    def should_stop(self) -> bool:
+        """Whether the run is to stop at its next step (cancelled, or the server closing)."""
+        return self._queue.should_stop(self._training)
+
+    def report(self, progress: TrainingProgress, pngs: list[bytes] | None) -> None:
+        """A step is done: the training's state and its progress and preview events."""
+        training, queue = self._training, self._queue
+        index = self._stage_index.get(progress.stage, 0)
+        later = len(training.stages) - 1 - index
+        seconds_per_step = progress.eta_s / max(1, progress.total - progress.step)
+        later_s = later * training.steps * seconds_per_step * UPSCALER_STEP_COST
+        with queue.locked():
+            training.stage = progress.stage
+            training.step = index * training.steps + progress.step
+            training.loss = round(progress.loss, 5)
+            training.images_per_s = round(progress.images_per_s, 1)
+            training.eta_s = round(progress.eta_s + later_s, 1)
+            if progress.step % self._every == 0 or progress.step == progress.total:
+                queue.emit(training, "progress", _progress_data(training))
+        if pngs is not None:
+            images = [base64.b64encode(png).decode("ascii") for png in pngs]
+            queue.emit(training, "preview", {"step": training.step, "images": images})
+
+    def step_here(self, progress: TrainingProgress, pngs: list[bytes] | None) -> None:
+        """report(), then, since this process also runs the jobs, wait while generation jobs
+        run or wait; Cancelled if the run is to stop."""
+        self.report(progress, pngs)
+        self._teacher.wait_for_generation(self._training, self._queue)
+
+
+# Runs a lesson's stages and returns once they are trained; Cancelled when it stopped for
+# lesson.should_stop(), EngineError for a one-line failure. train_here runs them in the server's
+# process; a studio's gateway injects one that runs them on a cluster's node.
+TrainRunner = Callable[[Lesson], None]
+
+
+def train_here(lesson: Lesson) -> None:
+    """Train in this process, between generation jobs (which pause the training)."""
+    train_with_previews(lesson.options, lesson.previews, lesson.step_here)
 
 
 class Teacher:
-    """What runs trainings: both stages on a training's drawings, yielding to generation between
-    steps, and the finished model installed in the store."""
+    """What runs trainings: both stages on a training's drawings (by a TrainRunner), and the
+    finished model installed in the store."""
 
     def __init__(
         self,
         store: ModelStore,
         generation_busy: Callable[[], bool],
-        train: TrainFunction = train_model,
+        run: TrainRunner = train_here,
         preview: PreviewFunction | None = None,
         preview_seconds: float = 30.0,
     ) -> None:
-        """generation_busy: True while generation jobs run or wait (the training then pauses);
-        make wake() a listener of every queue that changes it."""
+        """generation_busy: True while generation jobs run or wait (a training in this process
+        then pauses); make wake() a listener of every queue that changes it."""
         self.store = store
         self._generation_busy = generation_busy
-        self._train = train  # TensorFlow loads with the first training only
-        self._preview = preview
-        self._preview_seconds = preview_seconds  # a preview at most this often
+        self._run = run  # TensorFlow loads with the first training only
+        self.preview = preview
+        self.preview_seconds = preview_seconds  # a preview at most this often
         self._changed = threading.Event()
 
     def wake(self) -> None:
@@ -203,7 +296,7 @@ class Teacher:
         )
         training.save()  # running: after a restart it waits again and goes on
         try:
-            self._train(options, self._between_steps(training, queue))
+            self._run(Lesson(self, training, queue, options))
         except Cancelled:
             if queue.closed:  # not the artist's cancel: the record stays running
                 training.cancel_reason = SHUTDOWN_MESSAGE
@@ -213,53 +306,7 @@ class Teacher:
         log.info("training %s done: model %s", training.id, installed)
         return installed
 
-    def _between_steps(self, training: Training, queue: TrainingQueue) -> BetweenSteps:
-        stage_index = {stage: index for index, stage in enumerate(training.stages)}
-        every = max(1, training.steps // PROGRESS_EVENTS)
-        last_preview = [time.monotonic()]
-
-        def between_steps(progress: TrainingProgress, trainer: Any) -> None:
-            index = stage_index.get(progress.stage, 0)
-            later = len(training.stages) - 1 - index
-            seconds_per_step = progress.eta_s / max(1, progress.total - progress.step)
-            later_s = later * training.steps * seconds_per_step * UPSCALER_STEP_COST
-            with queue.locked():
-                training.stage = progress.stage
-                training.step = index * training.steps + progress.step
-                training.loss = round(progress.loss, 5)
-                training.images_per_s = round(progress.images_per_s, 1)
-                training.eta_s = round(progress.eta_s + later_s, 1)
-                if progress.step % every == 0 or progress.step == progress.total:
-                    queue.emit(training, "progress", _progress_data(training))
-            self._maybe_preview(training, queue, progress, trainer, last_preview)
-            self._wait_for_generation(training, queue)
-
-        return between_steps
-
-    def _maybe_preview(
-        self,
-        training: Training,
-        queue: TrainingQueue,
-        progress: TrainingProgress,
-        trainer: Any,
-        last: list[float],
-    ) -> None:
-        if progress.stage != "diffusion":
-            return
-        due = time.monotonic() - last[0] >= self._preview_seconds
-        if not (due or progress.step == progress.total):
-            return
-        try:
-            preview = self._preview or _default_preview()
-            pngs = preview(trainer, training.folder / DRAWINGS_FOLDER)
-        except Exception:  # a preview is a nicety: the training goes on without it
-            log.exception("preview of training %s failed", training.id)
-            return
-        last[0] = time.monotonic()
-        images = [base64.b64encode(png).decode("ascii") for png in pngs]
-        queue.emit(training, "preview", {"step": training.step, "images": images})
-
-    def _wait_for_generation(self, training: Training, queue: TrainingQueue) -> None:
+    def wait_for_generation(self, training: Training, queue: TrainingQueue) -> None:
         """Between two steps: stop if cancelled; wait while generation jobs run or wait."""
         while True:
             self._changed.clear()

@@ -2,7 +2,9 @@
 
 The gateway is the single-process server (engine.server), so the token, the Host check, bad
 input and limits answer exactly as there; its jobs run on model replicas that Ray Serve keeps on
-the cluster's nodes. Ray is imported in run() only, so `python -m engine --help` needs no Ray.
+the cluster's nodes, its trainings in an actor on a node with a core free
+(engine.studio.training). Ray is imported in run() only, so `python -m engine --help` needs no
+Ray.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
-from typing import Any
 
 from engine.errors import EngineError
 from engine.models_store import ModelStore
@@ -86,11 +87,13 @@ def run(args: argparse.Namespace) -> int:
         cluster.undeploy()
 
 
-def _cluster_setup(args: argparse.Namespace) -> tuple[ModelStore, Any, str, Any, dict[str, Any]]:
-    """The replicas deployed on the cluster and the gateway's engines over them."""
+def _cluster_setup(args: argparse.Namespace) -> serve_command.Backend:
+    """The replicas deployed on the cluster, the gateway's engines over them, and trainings run
+    on the cluster's nodes."""
     from engine.studio.cluster import ReplicaSettings, deploy
     from engine.studio.gateway import ClusterEngine, describe_model
     from engine.studio.replica import MAX_BATCH
+    from engine.studio.training import train_on_cluster
 
     for name in ("replicas", "max_batch", "workers"):
         value = getattr(args, name)
@@ -118,4 +121,6 @@ def _cluster_setup(args: argparse.Namespace) -> tuple[ModelStore, Any, str, Any,
     # Each of the gateway's workers waits on one job's replica; enough of them fill every batch.
     workers = args.workers or settings.replicas * settings.max_batch
     jobs = dataclasses.replace(ServerConfig().jobs, workers=workers)
-    return store, load_engine(model_name), model_name, load_engine, {"jobs": jobs}
+    return serve_command.Backend(
+        store, load_engine(model_name), model_name, load_engine, {"jobs": jobs}, train_on_cluster
+    )

@@ -95,7 +95,7 @@ class ClusterEngine:
         except RequestCancelledError:
             raise Cancelled() from None
         except RayActorError as error:
-            raise ReplicaLost(_first_line(error)) from None
+            raise ReplicaLost(first_line(error)) from None
         finally:
             answered.set()
         raise ReplicaLost("its answer ended early")
@@ -108,7 +108,8 @@ def _cancel_when(should_cancel: Callable[[], bool], answered: threading.Event, c
             return
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """A Ray error as one short line: its type and its message's first line."""
     lines = str(error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0] if lines else ''}"[:200]
 

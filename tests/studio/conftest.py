@@ -33,6 +33,7 @@ class Studio:
     cluster: LocalCluster
     store: ModelStore
     logs: Path  # the gateway's stderr.txt is here
+    gateway_pid: int
 
     def gateway_log(self) -> str:
         """What the gateway wrote to stderr so far."""
@@ -62,9 +63,10 @@ def studio_store(tmp_path_factory, tiny_model_dir, tiny_config) -> ModelStore:
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory, studio_store) -> Iterator[Studio]:
-    """`python -m engine studio` on a head and a worker node, two replicas, one core each."""
+    """`python -m engine studio` on a head and a worker node of two cores each: two replicas of
+    one core, and a core left for a training."""
     logs = tmp_path_factory.mktemp("studio-gateway")
-    with LocalCluster(workers=1, cpus=1) as cluster:
+    with LocalCluster(workers=1, cpus=2) as cluster:
         command = [
             sys.executable,
             "-m",
@@ -87,7 +89,8 @@ def studio(tmp_path_factory, studio_store) -> Iterator[Studio]:
         try:
             url = parse_ready_line(first_line(gateway, logs, timeout=300))
             assert url is not None, stderr_tail(logs)
-            yield Studio(url, (logs / "token").read_text().strip(), cluster, studio_store, logs)
+            token = (logs / "token").read_text().strip()
+            yield Studio(url, token, cluster, studio_store, logs, gateway.pid)
         finally:
             stop(gateway)
 
@@ -124,6 +127,12 @@ def single_process(engines, studio_store) -> Iterator[Client]:
 def replica_pids(cluster: LocalCluster) -> list[int]:
     """The processes of this cluster's model replicas (Ray names them
     ray::ServeReplica:<app>:...), not those of another test run's cluster on the machine."""
+    return cluster_pids(cluster, b"ServeReplica:sketch-variants")
+
+
+def cluster_pids(cluster: LocalCluster, title: bytes) -> list[int]:
+    """The processes of this cluster's nodes whose command line (Ray's title for a worker: the
+    actor it runs) holds `title`."""
     nodes = {node.pid for node in cluster.nodes}
     pids = []
     for entry in Path("/proc").iterdir():
@@ -133,7 +142,7 @@ def replica_pids(cluster: LocalCluster) -> list[int]:
             command = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if b"ServeReplica:sketch-variants" in command and nodes & _ancestors(int(entry.name)):
+        if title in command and nodes & _ancestors(int(entry.name)):
             pids.append(int(entry.name))
     return pids
 

@@ -1,5 +1,6 @@
 """The studio's engine on a real two-node Ray cluster: the plugin's own client, concurrent
-artists, their own models, cancel, a replica killed mid-job, and the gateway's answers."""
+artists, their own models, cancel, trainings on the nodes, a replica killed mid-job, and the
+gateway's answers."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.data.procedural import TRAIN_SEED, make_eyes
 from engine.images import decode_image, encode_png
 from engine.request import GenerateRequest
 from engine.server.client import Client
 from tests.conftest import draw_circle_sketch
 from tests.studio.artists import Artist, JobRequest, run_artists
-from tests.studio.conftest import ARTISTS_MODELS, MODEL, replica_pids
+from tests.studio.conftest import ARTISTS_MODELS, MODEL, cluster_pids, replica_pids
 
 # A batched forward pass may round differently from a single one: never by a visible step.
 TOLERANCE = 2
@@ -165,6 +167,95 @@ def test_bad_input_a_missing_token_and_a_wrong_host_answer_as_the_single_process
         gateway.request("GET", "/v1/models").json()
         == single_process.request("GET", "/v1/models").json()
     )
+
+
+def _drawings() -> list[str]:
+    """Eight finished drawings (procedural eyes, 48 px) as a training takes them: base64 PNG."""
+    import base64
+
+    drawings, _ = make_eyes(8, TRAIN_SEED, 48)
+    alpha = np.full((48, 48, 1), 255, np.uint8)
+    return [base64.b64encode(encode_png(np.concatenate([d, alpha], -1))).decode() for d in drawings]
+
+
+def _train(client: Client, name: str, steps: int) -> str:
+    body = {"name": name, "drawings": _drawings(), "steps": steps}
+    answer = client.request("POST", "/v1/trainings", body)
+    assert answer.status == 202, answer.body
+    return answer.json()["id"]
+
+
+def test_a_training_runs_on_a_cluster_node_and_its_model_serves_jobs_at_once(studio):
+    from engine.pipeline import Engine
+
+    client = studio.client()
+    training_id = _train(client, "dora", steps=3)
+    events = list(client.events(training_id, kind="trainings"))
+    states = [data["state"] for name, data in events if name == "state"]
+    assert states[0] == "queued" and "running" in states and states[-1] == "done", events[-1]
+    progress = [(data["stage"], data["step"]) for name, data in events if name == "progress"]
+    assert progress == [("diffusion", 1), ("diffusion", 2), ("diffusion", 3)]
+    previews = [data for name, data in events if name == "preview"]
+    assert previews and len(previews[-1]["images"]) == 4  # the end of stage 1's, from the node
+    assert events[-1][1]["model"] == "dora"
+    # It trained in a Ray worker process on a node (Ray names its log after its pid), not in
+    # the gateway's.
+    found = _training_log_lines(studio)
+    pids = [int(pid) for out, _, pid in found if training_id in out]
+    assert len(pids) == 1 and pids[0] != studio.gateway_pid, found
+    assert list(studio.cluster.logs.glob(f"worker-*-{pids[0]}.err"))
+    # Jobs naming the new model at once get its variants: those of the single-process engine
+    # loading it from the same folder, same seeds.
+    alone = Engine.load(studio.store.resolve("dora"))
+    seeds = (7, 8)
+    sketch = _sketch(1, 2)
+    jobs = {s: client.submit(sketch, seed=s, steps=4, count=2, model="dora") for s in seeds}
+    for seed, job_id in jobs.items():
+        assert client.wait(job_id)["state"] == "done"
+        expected = alone.generate(GenerateRequest(sketch=sketch, seed=seed, steps=4, count=2))
+        served = client.result(job_id)
+        for (got_seed, image), variant in zip(served, expected.variants, strict=True):
+            assert got_seed == variant.seed
+            assert np.abs(image.astype(int) - variant.image.astype(int)).max() <= TOLERANCE
+
+
+def test_a_cluster_training_cancels_with_its_checkpoint_and_fails_in_one_line_if_its_node_dies(
+    studio,
+):
+    client = studio.client()
+    training_id = _train(client, "erin", steps=2000)
+    stream = client.events(training_id, kind="trainings")
+    next(data for name, data in stream if name == "progress")
+    [pid] = cluster_pids(studio.cluster, b"NodeTraining")  # its actor, on one of the nodes
+    assert client.request("DELETE", f"/v1/trainings/{training_id}").status == 200
+    final = [data for name, data in stream if name == "state"][-1]
+    assert final["state"] == "cancelled" and final["resumable"] and 0 < final["step"] < 2000
+    # The node's stage wrote its checkpoint where it stopped, in the shared data folder.
+    checkpoint = studio.store.training_dir(training_id) / "model" / "checkpoint" / "state.json"
+    assert checkpoint.is_file()
+    deadline = time.monotonic() + 30
+    while pid in cluster_pids(studio.cluster, b"NodeTraining"):  # the actor goes with its core
+        assert time.monotonic() < deadline, "the cancelled training's actor stayed"
+        time.sleep(0.2)
+
+    resumed = client.request("POST", f"/v1/trainings/{training_id}/resume")
+    assert resumed.status == 202
+    stream = client.events(resumed.json()["id"], kind="trainings")
+    first = next(data for name, data in stream if name == "progress")
+    assert first["step"] > 1  # it went on from the node's checkpoint
+    [pid] = cluster_pids(studio.cluster, b"NodeTraining")
+    os.kill(pid, signal.SIGKILL)  # as when its node goes away
+    final = [data for name, data in stream if name == "state"][-1]
+    assert final["state"] == "failed" and "\n" not in final["error"], final
+    assert final["error"].startswith("the studio lost the node running this training"), final
+
+
+def _training_log_lines(studio) -> list[tuple[str, str, str]]:
+    """(model folder, node, pid) of every training the cluster's nodes ran."""
+    text = "".join(
+        path.read_text(errors="replace") for path in studio.cluster.logs.glob("worker-*.err")
+    )
+    return re.findall(r"training into (\S+) on node (\w+), process (\d+)", text)
 
 
 def test_killing_a_replica_mid_job_its_jobs_end_and_the_next_ones_succeed(studio, engines):
