@@ -4,6 +4,7 @@ gateway's answers."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -138,6 +139,13 @@ def _bad_requests(sketch_b64: str) -> list[tuple[str, str, bytes | None]]:
         ("GET", "/v1/jobs/0123456789abcdef0123456789abcdef/result", None),
         ("POST", "/v1/models/select", b'{"name": "carol"}'),
         ("GET", "/nowhere", None),
+        # Trainings the gateway refuses before anything reaches a node, as a single engine does.
+        ("POST", "/v1/trainings", b"{}"),
+        ("POST", "/v1/trainings", json.dumps(_training("../evil")).encode()),
+        ("POST", "/v1/trainings", json.dumps(_training("few", drawings=7)).encode()),
+        ("POST", "/v1/trainings", json.dumps(_training(MODEL)).encode()),  # a model's name
+        ("GET", "/v1/trainings/0123456789abcdef0123456789abcdef", None),
+        ("DELETE", "/v1/trainings/0123456789abcdef0123456789abcdef", None),
     ]
 
 
@@ -169,18 +177,18 @@ def test_bad_input_a_missing_token_and_a_wrong_host_answer_as_the_single_process
     )
 
 
-def _drawings() -> list[str]:
-    """Eight finished drawings (procedural eyes, 48 px) as a training takes them: base64 PNG."""
+def _training(name: str, drawings: int = 8, steps: int = 3) -> dict:
+    """A training's request on finished drawings (procedural eyes, 48 px, base64 PNG)."""
     import base64
 
-    drawings, _ = make_eyes(8, TRAIN_SEED, 48)
+    eyes, _ = make_eyes(drawings, TRAIN_SEED, 48)
     alpha = np.full((48, 48, 1), 255, np.uint8)
-    return [base64.b64encode(encode_png(np.concatenate([d, alpha], -1))).decode() for d in drawings]
+    pngs = [base64.b64encode(encode_png(np.concatenate([d, alpha], -1))).decode() for d in eyes]
+    return {"name": name, "drawings": pngs, "steps": steps}
 
 
 def _train(client: Client, name: str, steps: int) -> str:
-    body = {"name": name, "drawings": _drawings(), "steps": steps}
-    answer = client.request("POST", "/v1/trainings", body)
+    answer = client.request("POST", "/v1/trainings", _training(name, steps=steps))
     assert answer.status == 202, answer.body
     return answer.json()["id"]
 
