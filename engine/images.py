@@ -58,7 +58,9 @@ def decode_image(
                 )
             factor = 1 if reduce_to is None else max(1, max(width, height) // (4 * reduce_to))
             with DECODES.hold(decode_cost(image, factor)):
-                return _rgba(image, factor)
+                rgba = _rgba(image, factor)
+                image.close()  # its pixels freed before the budget's memory is given back
+                return rgba
     except EngineError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:

@@ -88,12 +88,17 @@ def _measure(
                 return
 
     answers: list[tuple[int, float]] = [(0, 0.0)] * uploads
+    # The peak until the first answer: every upload still being checked, no training begun yet
+    # (the first accepted one starts at once, and its memory counts in the later peak).
+    before_first: list[int] = []
 
     def upload(number: int) -> None:
         started = time.perf_counter()
         body = {"name": f"bench upload {number}", "drawings": drawings, "steps": 300}
         answer = client.request("POST", "/v1/trainings", body)
         answers[number] = (answer.status, time.perf_counter() - started)
+        if not before_first:
+            before_first.append(peak[0])
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -110,6 +115,7 @@ def _measure(
         "drawings": len(drawings),
         "baseline_rss_mb": baseline / 2**20,
         "added_rss_mb": (peak[0] - baseline) / 2**20,
+        "added_before_first_mb": (before_first[0] - baseline) / 2**20,
         "statuses": [status for status, _ in answers],
         "answer_seconds": [seconds for _, seconds in answers],
         "queue_full_seconds": refused,
@@ -167,7 +173,8 @@ def report(figures: dict[str, Any]) -> str:
             f"  answers: {', '.join(str(s) for s in figures['statuses'])} in "
             f"{min(answers):.1f}-{max(answers):.1f} s",
             f"  server memory: {figures['baseline_rss_mb']:.0f} MB before, "
-            f"+{figures['added_rss_mb']:.0f} MB at most while they were answered",
+            f"+{figures['added_before_first_mb']:.0f} MB at most until the first answer (all four "
+            f"checked, no training begun), +{figures['added_rss_mb']:.0f} MB until the last",
             f"full queue: 429 in {median(refusals):.3f} s median, {max(refusals):.3f} s max "
             f"({len(refusals)} refusals of the same upload)",
             f"SIGTERM with a training running: exit {figures['sigterm_exit_code']} after "
