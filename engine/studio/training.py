@@ -11,31 +11,33 @@ The actor trains on a thread of its own and queues each step's progress (and a p
 is due); the gateway collects them by polling and relays them to the training's events. A cancel
 sets the actor's stop flag: the stage stops at its next step and writes its checkpoint, as in a
 single process. A node or actor that dies mid-training fails it with one line (resumable from
-its last checkpoint, every 50 steps).
+its last checkpoint, every 50 steps), as does an actor unreachable for UNAVAILABLE_S.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
+import time
 from typing import Any
 
 import ray
 from ray.actor import ActorHandle
-from ray.exceptions import RayActorError
+from ray.exceptions import ActorUnavailableError, RayActorError
 
 from engine.errors import Cancelled, EngineError
 from engine.progress import TrainingProgress
 from engine.server.trainings import Lesson, Previews, train_with_previews
-from engine.studio.gateway import first_line
 from engine.training import TrainOptions
 
 log = logging.getLogger("engine.studio")
 
 TRAINING_CPUS = 1  # the cores a training holds on its node while it runs
 POLL_S = 1.0  # how long one poll for a training's steps waits on the actor at most
+# How long the actor may stay unreachable (Ray's ActorUnavailableError: a network blip, or its
+# node going) before the training fails; a node Ray knows is dead fails it at once.
+UNAVAILABLE_S = 60.0
 # What the actor tells the gateway: ("step", progress, preview PNGs or None) after each step,
 # then one of ("done",), ("cancelled",) or ("error", one line).
 Update = tuple[Any, ...]
@@ -51,7 +53,11 @@ class NodeTraining:
         # This process is the actor's alone: its log (the cluster's worker-*.err) gets the
         # stages' report lines and where the training runs.
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-        self._updates: queue.Queue[Update] = queue.Queue()
+        # The updates the gateway may not have yet: a poll whose answer was lost (an actor
+        # unavailable for a moment) must not lose a step, nor the run's end.
+        self._updates: list[Update] = []
+        self._first = 0  # the number of self._updates[0] among all the run's updates
+        self._posted = threading.Condition()
         self._stop = threading.Event()
 
     def start(self, options: TrainOptions, previews: Previews) -> tuple[str, int]:
@@ -65,33 +71,37 @@ class NodeTraining:
         """Stop at the next step (the stage keeps a checkpoint)."""
         self._stop.set()
 
-    def updates(self, wait_s: float) -> list[Update]:
-        """What happened since the last call; waits up to wait_s for something to happen."""
-        try:
-            found = [self._updates.get(timeout=wait_s)]
-        except queue.Empty:
-            return []
-        while not self._updates.empty():
-            found.append(self._updates.get_nowait())
-        return found
+    def updates(self, since: int, wait_s: float) -> list[Update]:
+        """The run's updates from number `since` on (the gateway has those before: they are
+        dropped here); waits up to wait_s for one."""
+        with self._posted:
+            del self._updates[: max(0, since - self._first)]
+            self._first = max(self._first, since)
+            self._posted.wait_for(lambda: bool(self._updates), timeout=wait_s)
+            return list(self._updates)
+
+    def _post(self, update: Update) -> None:
+        with self._posted:
+            self._updates.append(update)
+            self._posted.notify_all()
 
     def _train(self, options: TrainOptions, previews: Previews) -> None:
         def after_step(progress: TrainingProgress, pngs: list[bytes] | None) -> None:
-            self._updates.put(("step", progress, pngs))
+            self._post(("step", progress, pngs))
             if self._stop.is_set():
                 raise Cancelled()
 
         try:
             train_with_previews(options, previews, after_step)
         except Cancelled:
-            self._updates.put(("cancelled",))
+            self._post(("cancelled",))
         except EngineError as error:
-            self._updates.put(("error", str(error)))
+            self._post(("error", str(error)))
         except Exception as error:  # a bug fails this training only, with its trace logged here
             log.exception("training into %s failed", options.out)
-            self._updates.put(("error", f"internal error: {type(error).__name__}: {error}"))
+            self._post(("error", f"internal error: {type(error).__name__}: {error}"))
         else:
-            self._updates.put(("done",))
+            self._post(("done",))
 
 
 def train_on_cluster(lesson: Lesson) -> None:
@@ -102,8 +112,8 @@ def train_on_cluster(lesson: Lesson) -> None:
         _relay(actor, lesson)
     except RayActorError as error:
         raise EngineError(
-            f"the studio lost the node running this training ({first_line(error)}): resume it "
-            "if it is resumable (from its last checkpoint), else train again"
+            f"the studio lost the node running this training ({type(error).__name__}): resume "
+            "it if it is resumable (from its last checkpoint), else train again"
         ) from None
     finally:
         ray.kill(actor)  # its core goes back to the cluster at once
@@ -113,21 +123,33 @@ def _relay(actor: ActorHandle, lesson: Lesson) -> None:
     """Start the actor's training and pass its steps to the lesson until it ends."""
     started = actor.start.remote(lesson.options, lesson.previews)
     pending = started  # the start call, then each poll for steps
-    stop_sent = False
+    received = 0  # updates relayed so far
+    unavailable_since: float | None = None
     while True:
         ready, _ = ray.wait([pending], timeout=POLL_S)
-        if lesson.should_stop() and not stop_sent:
+        if lesson.should_stop():
             if pending is started and not ready:  # no node took it yet: nothing to checkpoint
                 raise Cancelled()
-            actor.stop.remote()
-            stop_sent = True
+            actor.stop.remote()  # again at every poll: one call lost on the way costs nothing
         if not ready:
             continue
-        answer = ray.get(pending)
+        try:
+            answer = ray.get(pending)
+        except ActorUnavailableError:
+            if pending is started:  # it may or may not have started: nothing to go on with
+                raise
+            unavailable_since = unavailable_since or time.monotonic()
+            if time.monotonic() - unavailable_since > UNAVAILABLE_S:
+                raise
+            time.sleep(POLL_S)
+            pending = actor.updates.remote(received, POLL_S)  # the same updates, asked again
+            continue
+        unavailable_since = None
         if pending is started:
             node, pid = answer
             log.info("training %s runs on node %s, process %d", lesson.name, node, pid)
         else:
+            received += len(answer)
             for update in answer:
                 if update[0] == "step":
                     lesson.report(update[1], update[2])
@@ -137,4 +159,4 @@ def _relay(actor: ActorHandle, lesson: Lesson) -> None:
                     raise Cancelled()
                 else:
                     raise EngineError(update[1])
-        pending = actor.updates.remote(POLL_S)
+        pending = actor.updates.remote(received, POLL_S)
