@@ -10,6 +10,7 @@ import anyio
 from fastapi import FastAPI, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.models_store import ModelStore
 from engine.server.config import ServerConfig
 from engine.server.drawings import check_count, checked_drawings
 from engine.server.events import ChangeSignal
@@ -83,7 +84,7 @@ class TrainingRequest(BaseModel):
         DEFAULT_STEPS,
         ge=_LIMITS.training_steps[0],
         le=_LIMITS.training_steps[1],
-        description="optimiser steps of each stage (300: about 5 minutes on a 2-core CPU)",
+        description="optimiser steps of each stage (300: about 3 minutes on an idle 2-core CPU)",
     )
 
 
@@ -93,6 +94,8 @@ def add_training_routes(app: FastAPI, service: EngineService, changes: ChangeSig
     if trainings is None or store is None:
         return
     add_work_routes(app, trainings, TRAININGS, changes)
+    uploads = Uploads(store, config.drawings[1])
+    add_upload_routes(app, uploads, store)
 
     @submission(
         app,
@@ -116,9 +119,13 @@ def add_training_routes(app: FastAPI, service: EngineService, changes: ChangeSig
         with refusals(TRAININGS):
             check_training(trainings, store, name, source, steps, count, steps_range)
         # Then on a worker thread: headers, disk, and decoding within the process's budget.
-        drawings: list[bytes] | Uploaded = uploaded or await anyio.to_thread.run_sync(
-            checked_drawings, body.drawings, config.drawings, store
-        )
+        drawings: list[bytes] | Uploaded
+        if uploaded is None:
+            drawings = await anyio.to_thread.run_sync(
+                checked_drawings, body.drawings, config.drawings, store
+            )
+        else:
+            drawings = uploaded
         return await anyio.to_thread.run_sync(
             queued,
             response,
@@ -151,7 +158,20 @@ def add_training_routes(app: FastAPI, service: EngineService, changes: ChangeSig
             raise ApiError(404, f"unknown model {name[:60]!r}")
         return service.delete_model(name)
 
-    uploads = Uploads(store, config.drawings[1])
+    @app.delete(
+        "/v1/trainings/{id}/files",
+        response_model=TrainingList,
+        responses={**UNKNOWN, 409: {"model": ErrorAnswer, "description": "not finished"}},
+        summary="Delete a cancelled or failed training's drawings and checkpoint, and forget it",
+    )
+    def discard_training(id: str) -> dict[str, Any]:
+        with refusals(TRAININGS):
+            trainings.forget(id) or found(trainings, TRAININGS, id)
+        return {"trainings": [training.status() for training in trainings.items()]}
+
+
+def add_upload_routes(app: FastAPI, uploads: Uploads, store: ModelStore) -> None:
+    """Add /v1/uploads: drawings sent in batches, each written to disk, for a training to take."""
 
     @app.post(
         "/v1/uploads",
@@ -178,17 +198,6 @@ def add_training_routes(app: FastAPI, service: EngineService, changes: ChangeSig
         with unknown_upload():
             count = await anyio.to_thread.run_sync(uploads.add, id, pngs)
         return {"id": id, "drawings": count}
-
-    @app.delete(
-        "/v1/trainings/{id}/files",
-        response_model=TrainingList,
-        responses={**UNKNOWN, 409: {"model": ErrorAnswer, "description": "not finished"}},
-        summary="Delete a cancelled or failed training's drawings and checkpoint, and forget it",
-    )
-    def discard_training(id: str) -> dict[str, Any]:
-        with refusals(TRAININGS):
-            trainings.forget(id) or found(trainings, TRAININGS, id)
-        return {"trainings": [training.status() for training in trainings.items()]}
 
 
 @contextmanager

@@ -41,7 +41,7 @@ from engine.weights import has_upscaler
 
 log = logging.getLogger("engine.server")
 
-DEFAULT_STEPS = 300  # the "quick" length: about 5 minutes for both stages on a 2-core CPU
+DEFAULT_STEPS = 300  # the "quick" length: 2.8 minutes for both stages on an idle 2-core CPU
 PROGRESS_EVENTS = 200  # progress events per stage at most, so a long training's history is small
 # An upsampler step costs this share of a diffusion step on the same CPU (the shipped stages: 0.28 s
 # per upsampler step, 37.1 min for 8,000; 0.75 s per diffusion step at bench's 42.4 images/s);
@@ -336,18 +336,20 @@ def submit_training(
 
     steps: of each stage, within steps_range.
     """
-    uploaded = drawings if isinstance(drawings, Uploaded) else None
-    count = len(drawings) if uploaded is None else uploaded.count
-    upload_id = None if uploaded is None else uploaded.upload_id
+    sent: list[bytes] | None = None if isinstance(drawings, Uploaded) else drawings
+    if isinstance(drawings, Uploaded):
+        count, upload_id = drawings.count, drawings.upload_id
+    else:
+        count, upload_id = len(drawings), None
     training = check_training(queue, store, name, source, steps, count, steps_range, upload_id)
 
     def admit() -> None:
         # The name, the room and the disk first: nothing is written for a refused training.
         _check_name(queue, store, name)
         queue.check_room(training)
-        if uploaded is None:
-            store.check_disk(sum(map(len, drawings)) + TRAINING_ROOM)
-            _write_drawings(training.folder / DRAWINGS_FOLDER, drawings)
+        if sent is not None:
+            store.check_disk(sum(map(len, sent)) + TRAINING_ROOM)
+            _write_drawings(training.folder / DRAWINGS_FOLDER, sent)
         else:  # the drawings are on disk already, counted in the budget
             store.check_disk(TRAINING_ROOM)
         training.save()
