@@ -95,6 +95,11 @@ class SamplingConfig:
     time_power: float = 1.0
 
 
+# The paper's path: DDIM at its 16 evenly spaced levels. Models saved without a sampling section
+# run it, and so does every request that names its own steps (at that count).
+PAPER_SAMPLING = SamplingConfig()
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Everything that defines a trained model; saved as JSON next to its weights."""
@@ -127,7 +132,7 @@ class ModelConfig:
             sampling=(
                 parse_section(SamplingConfig, data, "sampling")
                 if "sampling" in data
-                else SamplingConfig()
+                else PAPER_SAMPLING
             ),
         )
         network, schedule = config.network, config.schedule

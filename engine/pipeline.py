@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from engine.config import ModelConfig, SamplingConfig
+from engine.config import PAPER_SAMPLING, ModelConfig, SamplingConfig
 from engine.diffusion.colour import hint_input, palette_colour, parse_colour
 from engine.diffusion.masks import dilate
 from engine.diffusion.method import keep_background, noise_at
@@ -231,7 +231,7 @@ class Engine:
         spacing) when it names no steps; else the paper's, DDIM at evenly spaced times."""
         if request.steps is None:
             return self.config.sampling
-        return SamplingConfig(solver="ddim", steps=request.steps)
+        return dataclasses.replace(PAPER_SAMPLING, steps=request.steps)
 
     def steps(self, request: GenerateRequest) -> int:
         """The denoising steps a request runs."""

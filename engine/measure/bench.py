@@ -13,12 +13,13 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from engine.config import PAPER_SAMPLING
 from engine.images import encode_png
 from engine.pipeline import default_precision
 from engine.request import GenerateRequest
 
-# The paper's path, for the few-step path's ratio: 16 levels.
-PAPER_STEPS = 16
+# The paper's path, for the few-step path's ratio: its 16 levels.
+PAPER_STEPS = PAPER_SAMPLING.steps
 
 
 def model_gflop(network) -> float:
@@ -90,7 +91,7 @@ def run_bench(engines: dict, repeats: int, report: Callable[[str], None] = print
     request = dataclasses.replace(example_request(), upscale=False)
     precision = default_precision()
     engine = engines[precision]
-    medians, latencies = model_time(engines, engine, request, repeats, report)
+    medians, latencies = model_time(engines, precision, request, repeats, report)
     figures = {
         "precision": precision,
         "latency_s_by_precision": medians,
@@ -114,11 +115,16 @@ def run_bench(engines: dict, repeats: int, report: Callable[[str], None] = print
 
 
 def model_time(
-    engines: dict, engine, request: GenerateRequest, repeats: int, report: Callable[[str], None]
+    engines: dict,
+    precision: str,
+    request: GenerateRequest,
+    repeats: int,
+    report: Callable[[str], None],
 ) -> tuple[dict[str, float], list[float]]:
     """Median seconds of the model's own path in each precision and of the paper's 16-step path
     at the default precision, interleaved so every path sees the same machine load; and the
     default precision's own samples."""
+    engine = engines[precision]
     steps = engine.steps(request)
     runs = {name: (candidate, request) for name, candidate in engines.items()}
     runs["16-step path"] = (engine, dataclasses.replace(request, steps=PAPER_STEPS))
@@ -137,7 +143,6 @@ def model_time(
         )
     if "bfloat16" in medians and "float32" in medians:
         report(f"bfloat16 / float32 latency ratio: {medians['bfloat16'] / medians['float32']:.2f}")
-    precision = default_precision()
     report(
         f"the model's path ({engine.config.sampling.solver}, {steps} steps) / the 16-step path "
         f"({precision}): {medians[precision] / medians['16-step path']:.2f}"

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from engine.config import SamplingConfig
+from engine.config import PAPER_SAMPLING
 from engine.measure.realism import HeldOut, measure_realism
 
-# The path every model before the few-step sampler shipped with: DDIM at the paper's 16 levels.
-PAPER_SAMPLING = SamplingConfig(solver="ddim", steps=16)
 VARIANTS_ROW = "variants (default settings)"
 
 

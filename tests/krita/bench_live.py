@@ -16,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 HERE = Path(__file__).resolve().parent
@@ -111,7 +112,6 @@ def preview_against_keep(folder: Path, size: int = 64) -> dict:
     """The default live preview against Keep's variant of the same sketch and seed, both on white
     and shrunk to the model's size (the live preview skips the upsampling stage, so only stage 1
     can match): mean absolute difference in [0, 1] and PSNR."""
-    import numpy as np
 
     def small(name: str) -> np.ndarray:
         layer = Image.open(folder / name).convert("RGBA")
