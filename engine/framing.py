@@ -9,7 +9,7 @@ from PIL import Image
 
 from engine.diffusion.masks import INK_THRESHOLD, SHRUNK_INK_THRESHOLD, ink_of
 from engine.errors import EngineError
-from engine.images import flatten_on_white
+from engine.images import darkest_channel, flattened_bytes
 from engine.request import MAX_PATCH_SIDE
 
 # The model was trained on drawings whose ink spans about 45-90% of the frame: frame a sketch
@@ -38,7 +38,7 @@ def ink_box(sketch: np.ndarray) -> tuple[int, int, int, int]:
     columns = np.zeros(sketch.shape[1], dtype=bool)
     for start in range(0, sketch.shape[0], 512):
         chunk = sketch[start : start + 512]
-        darkness = 255 - chunk[..., :3].min(axis=-1).astype(np.int32)
+        darkness = 255 - darkest_channel(chunk).astype(np.int32)
         ink = darkness * chunk[..., 3].astype(np.int32) > threshold  # darkness after flattening
         rows[start : start + len(chunk)] = ink.any(axis=1)
         columns |= ink.any(axis=0)
@@ -80,9 +80,8 @@ def crop_on_white(sketch: np.ndarray, frame: Frame, size: int) -> np.ndarray:
     y1 = min(frame.top + side, frame.canvas_height)
     for start in range(y0, y1, 512):
         stop = min(start + 512, y1)
-        band = flatten_on_white(sketch[start:stop, x0:x1])
         flat[start - frame.top : stop - frame.top, x0 - frame.left : x1 - frame.left] = (
-            (band * 255).round().astype(np.uint8)
+            flattened_bytes(sketch[start:stop, x0:x1])
         )
     return at_model_size(flat, size)
 
@@ -126,10 +125,14 @@ def shrink_keeping_strokes(flat: np.ndarray, size: int) -> np.ndarray:
 
 def _darkest_of_cells(image: np.ndarray, step: int, axis: int) -> np.ndarray:
     """Min over runs of `step` pixels along an axis (the last run may be shorter); no copy of
-    the image is made, so an 8000 px frame costs only its pooled result."""
+    the image is made, so an 8000 px frame costs only its pooled result. Elementwise minima of
+    strided views: a reduction over a strided axis took 60 times longer across rows."""
     lines = np.moveaxis(image, axis, 0)
     whole = len(lines) // step * step
-    parts = [lines[:whole].reshape(-1, step, *lines.shape[1:]).min(axis=1)]
+    darkest = lines[0:whole:step].copy()
+    for offset in range(1, step):
+        np.minimum(darkest, lines[offset:whole:step], out=darkest)
+    parts = [darkest]
     if whole < len(lines):
         parts.append(lines[whole:].min(axis=0, keepdims=True))
     return np.moveaxis(np.concatenate(parts), 0, axis)
@@ -185,8 +188,7 @@ def _white_to_alpha(rgb_u8: np.ndarray, region_u8: np.ndarray) -> np.ndarray:
     expressions (a live preview waits for it), with the same bytes.
     """
     # The most opaque colour that over white gives the pixel.
-    darkest = np.minimum(np.minimum(rgb_u8[..., 0], rgb_u8[..., 1]), rgb_u8[..., 2])
-    alpha = 1.0 - darkest.astype(np.float32) / 255
+    alpha = 1.0 - darkest_channel(rgb_u8).astype(np.float32) / 255
     alpha[alpha < 0.06] = 0.0  # faint noise off
     alpha *= region_u8 / np.float32(255)
     safe = np.maximum(alpha, 1e-6)[..., None]
@@ -198,4 +200,6 @@ def _white_to_alpha(rgb_u8: np.ndarray, region_u8: np.ndarray) -> np.ndarray:
     rgba = np.empty((*rgb_u8.shape[:2], 4), np.uint8)
     rgba[..., :3] = colour.round()
     rgba[..., 3] = (alpha * 255).round()
+    # Unseen colour under full transparency, zeroed: the PNG is a tenth smaller and quicker.
+    rgba[rgba[..., 3] == 0] = 0
     return rgba

@@ -9,7 +9,7 @@ import numpy as np
 
 from engine.errors import EngineError
 from engine.framing import frame_sketch
-from engine.images import flatten_on_white, opaque, read_image, write_png
+from engine.images import flattened_bytes, opaque, read_image, write_png
 from engine.request import (
     COUNT_RANGE,
     DEFAULT_COUNT,
@@ -105,4 +105,4 @@ def _output_folders(out: Path, inputs: list[Path]) -> list[Path]:
 
 
 def _flattened(rgba: np.ndarray) -> np.ndarray:
-    return opaque((flatten_on_white(rgba) * 255.0).round().astype(np.uint8))
+    return opaque(flattened_bytes(rgba))

@@ -9,7 +9,7 @@ from PIL import Image
 
 from engine.data.strokes import sketch_from_drawing
 from engine.errors import EngineError
-from engine.images import flatten_on_white, read_image
+from engine.images import flattened_bytes, read_image
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -36,7 +36,7 @@ def load_folder(path: Path, size: int) -> tuple[np.ndarray, np.ndarray]:
 
 def fit_on_white(rgba: np.ndarray, size: int) -> np.ndarray:
     """Flatten RGBA on white and scale it into a size x size white square, centred, aspect kept."""
-    rgb = Image.fromarray(np.round(flatten_on_white(rgba) * 255).astype(np.uint8))
+    rgb = Image.fromarray(flattened_bytes(rgba))
     scale = size / max(rgb.size)
     width, height = (max(1, round(side * scale)) for side in rgb.size)
     square = Image.new("RGB", (size, size), (255, 255, 255))

@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from engine.images import darkest_channel
 from engine.model import compute_precision
 from engine.upscaler.config import UpscalerNetworkConfig
 
@@ -82,4 +83,4 @@ def resize_images(images, side, method: str):
 
 def sketch_darkness(rgb: np.ndarray) -> np.ndarray:
     """The stage's sketch input: 255 - the darkest channel of a sketch on white, (H, W) uint8."""
-    return (255 - np.asarray(rgb)[..., :3].min(axis=-1)).astype(np.uint8)
+    return (255 - darkest_channel(np.asarray(rgb))).astype(np.uint8)
