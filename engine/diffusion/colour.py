@@ -15,6 +15,7 @@ PAINT_THRESHOLD = 0.25  # a pixel is painted when it differs from white by more 
 MIN_SATURATION = 0.2  # paint below this saturation is grey: lines and shading, not a colour
 MIN_COLOURED_SHARE = 0.01  # a drawing with less coloured paint than this has no main colour
 PALETTE_SIZE = 64  # main colours a model keeps from its training drawings
+GOLDEN_FRACTION = (5**0.5 - 1) / 2  # steps round the palette that never line up (palette_colour)
 
 
 def hue_saturation(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -72,12 +73,20 @@ def palette_of(images: np.ndarray, size: int = PALETTE_SIZE) -> tuple[int, ...]:
 
 
 def palette_colour(palette: tuple[int, ...], seed: int) -> np.ndarray | None:
-    """The palette colour of a variant's seed, RGB in [0, 1]; None for an empty palette."""
+    """The palette colour of a variant's seed, RGB in [0, 1]; None for an empty palette.
+
+    The colours are taken in hue order, and seed s takes the one at the fraction s x 0.618...
+    (the golden ratio's) of the way round: a request's consecutive seeds land far apart, so its
+    variants come in hues spread round the wheel rather than by chance in three teals, and over
+    many seeds every colour is drawn equally often, as the training drawings' colours were.
+    """
     if not palette:
         return None
     colours = np.asarray(palette, np.float32).reshape(-1, 3) / 255.0
-    index = np.random.Generator(np.random.PCG64([seed, 17])).integers(len(colours))
-    return colours[index]
+    hues, _ = hue_saturation(colours)
+    by_hue = np.argsort(hues, kind="stable")
+    position = (seed * GOLDEN_FRACTION) % 1.0
+    return colours[by_hue[int(position * len(colours))]]
 
 
 def parse_colour(text: str) -> np.ndarray:

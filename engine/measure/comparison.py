@@ -23,6 +23,7 @@ from engine.measure.realism import (
     reference_sets,
     resize,
     saturation_p90,
+    sketch_seed,
     variants_on_white,
     write_picture,
 )
@@ -54,7 +55,10 @@ def compare_models(
         if engine.size not in references_by_size:
             references_by_size[engine.size] = reference_sets(held_out, sketch_count, engine.size)
         real, references = references_by_size[engine.size]
-        variants = [variants_on_white(engine, layer, count, REALISM_SIDE) for layer in layers]
+        variants = [
+            variants_on_white(engine, layer, count, REALISM_SIDE, seed=sketch_seed(number, count))
+            for number, layer in enumerate(layers)
+        ]
         (variants_row,) = realism_table(real, {"variants": np.concatenate(variants)})
         row = {
             "model": str(model),

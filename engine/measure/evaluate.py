@@ -33,6 +33,7 @@ from engine.measure.realism import (
     HeldOut,
     kid_x1000,
     measure_realism,
+    sketch_seed,
     style_features,
 )
 from engine.request import DEFAULT_RADIUS, GenerateRequest
@@ -101,14 +102,14 @@ def generate_condition(
     """
     outputs = []
     size = engine.size
-    for layer in layers:
+    for index, layer in enumerate(layers):
         request = GenerateRequest(
             sketch=layer,
             mode=condition.mode,
             count=count,
             radius=condition.radius,
             strength=condition.strength,
-            seed=0,
+            seed=sketch_seed(index, count),
         )
         result = engine.generate(request)
         patches = [

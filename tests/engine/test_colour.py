@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import colorsys
+
 import numpy as np
 import pytest
 
@@ -66,6 +68,31 @@ def test_palette_colour_is_a_pure_function_of_the_seed():
     assert picks == [tuple(palette_colour(palette, seed)) for seed in range(40)]
     assert len(set(picks)) == 4  # every colour is drawn by some seed
     assert palette_colour((), 3) is None
+
+
+def _hue_palette(count: int) -> tuple[int, ...]:
+    """`count` vivid colours, their hues evenly round the wheel, listed in shuffled order."""
+    hues = np.random.default_rng(0).permutation(count) / count
+    rgb = [colorsys.hsv_to_rgb(hue, 0.8, 0.9) for hue in hues]
+    return tuple(int(round(channel * 255)) for colour in rgb for channel in colour)
+
+
+def test_a_requests_consecutive_seeds_get_hues_spread_round_the_wheel():
+    palette = _hue_palette(64)
+    for first in (0, 8, 1234, 2**31 - 9):
+        colours = np.stack([palette_colour(palette, first + i) for i in range(8)])
+        hues = np.sort(hue_saturation(colours)[0])
+        gaps = np.diff(np.concatenate([hues, hues[:1] + 1.0]))
+        assert gaps.min() >= 0.05  # chance draws put two of eight within 0.05 most of the time
+        assert gaps.max() <= 0.25
+
+
+def test_over_many_seeds_every_palette_colour_is_drawn_equally_often():
+    palette = _hue_palette(16)
+    picks = [tuple(palette_colour(palette, seed)) for seed in range(1600)]
+    counts = np.unique(np.array(picks), axis=0, return_counts=True)[1]
+    assert len(counts) == 16
+    assert counts.min() >= 95 and counts.max() <= 105
 
 
 def test_parse_colour_reads_hex_and_names_what_is_wrong():
