@@ -245,12 +245,16 @@ def scenario_live(controller: Controller) -> dict:
         return [n for n in document.rootNode().childNodes() if n.name() == "live sketch - live"]
 
     app.action("sketch_variants_live").trigger()
-    wait(lambda: bool(live_layers()) and bool(live.state.live_preview), JOB_TIMEOUT)
+    # Each change shows its quick preview, then settles on the variant Keep would add.
+    wait(lambda: bool(live_layers()) and live.live.settled, JOB_TIMEOUT)
     facts: dict[str, Any] = {"on": live.state.live, "changes": []}
     shown = digest(live_layers()[0]) if live_layers() else ""
     for cx, cy, radius in ((150, 120, 15), (250, 180, 20)):  # two more rings on the sketch
         add_ring(sketch, cx, cy, radius)
-        wait(lambda: bool(live_layers()) and digest(live_layers()[0]) != shown, JOB_TIMEOUT)  # noqa: B023
+        wait(
+            lambda: bool(live_layers()) and digest(live_layers()[0]) != shown and live.live.settled,  # noqa: B023
+            JOB_TIMEOUT,
+        )
         now = digest(live_layers()[0]) if live_layers() else ""
         facts["changes"].append(
             {

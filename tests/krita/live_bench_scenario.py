@@ -113,7 +113,7 @@ class Probe:
 
             def accepted(job_id: str) -> None:
                 self.mark("accepted")
-                self.job_id = job_id
+                self.job_id = self.job_id or job_id  # the quick preview's, not the settling one's
                 on_ok(job_id)
 
             submit(request, accepted, on_error)
@@ -131,6 +131,11 @@ class Probe:
             result(job_id, lambda variants: (self.mark("result_end"), on_ok(variants)), on_error)
 
         client.submit, client.events, client.result = submitted, followed, fetched
+
+    def reset(self) -> None:
+        """A new stroke: forget the last one's marks and job."""
+        self.marks.clear()
+        self.job_id = ""
 
     def mark(self, name: str) -> None:
         """The first time `name` happened since the stroke (a later repeat is another request)."""
@@ -226,7 +231,7 @@ def measure(out: Path) -> None:
     for levels in LEVELS:
         params = controller.settings.params
         controller.set_params(replace(params, fast_sampling=levels == 0, live_steps=levels or 8))
-        latencies, breakdowns = [], []
+        latencies, settling, breakdowns = [], [], []
         for repeat in range(REPEATS + 1):  # the first warms the engine up for this level count
             spot += 1
             cx, cy = 300 + 180 * math.cos(spot), 300 + 90 * math.sin(spot)
@@ -236,27 +241,35 @@ def measure(out: Path) -> None:
             # delayed that check to then.
             wait(lambda: False, pause.uniform(0.0, 0.3))
             shown.clear()
-            probe.marks.clear()
+            probe.reset()
             ended = time.perf_counter()  # the stroke ends: its pixels are in the layer
             sketch.setPixelData(bytes(pixels), LEFT, TOP, SIDE, SIDE)
             if not next_preview():
                 raise RuntimeError(f"no live result at {levels} levels: {controller.state}")
+            quick_at = shown[-1]
+            if repeat == REPEATS:  # the quick preview, before the settled one replaces it
+                save_live(document, out / f"live_{levels}_quick.png")
+            # Then the variant Keep would add, once the artist pauses.
+            if not next_preview() or not live.settled:
+                raise RuntimeError(f"no settled live result at {levels} levels")
             if repeat:
-                latencies.append(shown[-1] - ended)
+                latencies.append(quick_at - ended)
+                settling.append(shown[-1] - ended)
                 server = server_timing(values["server_url"], values["token"], probe.job_id)
-                breakdowns.append(probe.stages(ended, shown[-1], server))
+                breakdowns.append(probe.stages(ended, quick_at, server))
         # The main thread's share of showing a result: the same pixels written again.
-        layer = next(n for n in document.rootNode().childNodes() if n.name().endswith(" - live"))
+        layer = live_layer(document)
         now = controller.host.read_layer(target)
         box = now.box
         data = bytes(layer.pixelData(box.x, box.y, box.width, box.height))
         started = time.perf_counter()
         controller.host.show_live(target, now, data, layer.uniqueId().toString())
         show_ms = (time.perf_counter() - started) * 1000
-        Image(bytearray(layer.pixelData(LEFT, TOP, SIDE, SIDE))).save(out / f"live_{levels}.png")
+        save_live(document, out / f"live_{levels}.png")
         results["levels"][str(levels)] = {
             "median_ms": median_ms(latencies),
             "all_ms": [round(t * 1000) for t in latencies],
+            "settled_median_ms": median_ms(settling),
             "stages_ms": {
                 stage: statistics.median(b[stage] for b in breakdowns) for stage in breakdowns[0]
             },
@@ -280,6 +293,16 @@ def measure(out: Path) -> None:
     for doc in app.documents():
         doc.setModified(False)
     controller.shutdown()
+
+
+def live_layer(document: Document) -> Any:
+    """The document's live layer."""
+    return next(n for n in document.rootNode().childNodes() if n.name().endswith(" - live"))
+
+
+def save_live(document: Document, path: Path) -> None:
+    """The live layer's pixels over the sketch's box, as PNG."""
+    Image(bytearray(live_layer(document).pixelData(LEFT, TOP, SIDE, SIDE))).save(path)
 
 
 class Image:

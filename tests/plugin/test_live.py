@@ -53,27 +53,27 @@ def test_live_shows_each_change_in_one_layer_above_the_sketch_and_keep_adds_a_va
     controller = _live_controller(krita)
     document, sketch = sketch_document(krita, box=(8, 6, 10, 7))
     actions.live(controller)
-    wait_for(lambda: bool(_live_layers(document)) and bool(controller.state.live_preview))
+    wait_for(lambda: bool(_live_layers(document)) and controller.live.settled)
     assert controller.state.live
     assert _names(document) == ["eye sketch", "eye sketch - live"]
     (live,) = _live_layers(document)
     first = _pixels(live)
     assert live.bounds().getRect() == (8, 6, 10, 7)
-    request = served.engine.requests[-1]
-    assert (request.count, request.steps, request.upscale, request.seed) == (
-        1,
-        LIVE_STEPS,
-        False,
-        77,
-    )
+    quick, settled = served.engine.requests
+    # The quick preview first, then, the sketch unchanged, the variant Keep would add of it.
+    assert (quick.count, quick.steps, quick.upscale, quick.seed) == (1, LIVE_STEPS, False, 77)
+    assert (settled.count, settled.steps, settled.upscale, settled.seed) == (1, 4, True, 77)
 
     for stroke in ((20, 10, 5, 5), (2, 2, 3, 3)):
         shown = _pixels(live)
         paint(sketch, stroke, (0, 0, 0, 255))
-        wait_for(lambda: _pixels(live) != shown)  # noqa: B023 - waited on at once
+        wait_for(lambda: _pixels(live) != shown and controller.live.settled)  # noqa: B023
         assert _live_layers(document) == [live]  # updated in place, never another layer
         _, _, width, height = sketch.bounds().getRect()
-        assert served.engine.requests[-1].sketch.shape[:2] == (height, width)  # the new sketch
+        quick, settled = served.engine.requests[-2:]
+        assert (quick.steps, quick.upscale, settled.steps, settled.upscale) == (2, False, 4, True)
+        for request in (quick, settled):
+            assert request.sketch.shape[:2] == (height, width)  # the new sketch
     assert _pixels(live) != first
     assert {r.seed for r in served.engine.requests} == {77}  # the seed stays while live is on
 
@@ -83,7 +83,9 @@ def test_live_shows_each_change_in_one_layer_above_the_sketch_and_keep_adds_a_va
     assert (kept.count, kept.steps, kept.upscale, kept.seed) == (1, 4, True, 77)
     assert _names(document) == ["eye sketch", "eye sketch - variants", "eye sketch - live"]
     group = document.rootNode().childNodes()[1]
-    assert [n.name() for n in group.childNodes()] == ["eye sketch - variant 1 (seed 77, r 5)"]
+    (variant,) = group.childNodes()
+    assert variant.name() == "eye sketch - variant 1 (seed 77, r 5)"
+    assert _pixels(variant) == _pixels(live)  # what the artist saw is what Keep added
     assert controller.state.live  # Keep leaves live on
 
     actions.live(controller)
@@ -113,7 +115,9 @@ def test_the_newest_sketch_supersedes_waiting_live_requests_not_other_jobs(
         assert (dropped.state, dropped.error) == (State.CANCELLED, SUPERSEDED)
     served.engine.release.set()
     wait_for(lambda: bool(_live_layers(document)) and not controller.state.busy)
-    ordinary, live = served.engine.requests  # the dropped sketches never reached the engine
+    # The dropped sketches never reached the engine; the newest's settling one may follow.
+    ordinary, live, *settling = served.engine.requests
+    assert all(r.upscale and r.sketch.shape == live.sketch.shape for r in settling)
     assert ordinary.count == 3 and "eye sketch - variants" in _names(document)
     assert live.steps == LIVE_STEPS and live.sketch.shape[:2] == (13, 23)  # the newest sketch
     assert newest.state == "done"
@@ -230,13 +234,14 @@ def test_live_previews_and_keep_run_the_models_own_steps_by_default(
     assert controller.settings.params.fast_sampling
     document, _ = sketch_document(krita)
     actions.live(controller)
-    wait_for(lambda: bool(controller.state.live_preview))
-    live = served.engine.requests[-1]
+    wait_for(lambda: controller.live.settled)
+    live, settled = served.engine.requests
     assert (live.steps, live.upscale, live.seed) == (None, False, 5)
+    assert (settled.steps, settled.upscale, settled.seed) == (None, True, 5)
     actions.live_keep(controller)
-    wait_for(lambda: len(served.engine.requests) >= 2 and not controller.state.busy)
+    wait_for(lambda: len(served.engine.requests) >= 3 and not controller.state.busy)
     kept = served.engine.requests[-1]
-    # The same stage 1 as the preview: same steps (the model's), same seed.
+    # What the settled preview ran: the model's own steps, the same seed, upscaled.
     assert (kept.steps, kept.seed, kept.upscale) == (None, 5, True)
     controller.shutdown()
 
