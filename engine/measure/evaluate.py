@@ -16,7 +16,7 @@ from engine.data.procedural import HELDOUT_SEED, TRAIN_SEED, make_eyes
 from engine.data.strokes import extract_strokes
 from engine.framing import crop_to_model, frame_sketch
 from engine.images import flatten_on_white, opaque
-from engine.measure.crispness import as_layer, held_out_eye, measure_crispness
+from engine.measure.crispness import LAYER_SIDE, as_layer, held_out_eye, measure_crispness
 from engine.measure.few_step import compare_sampling
 from engine.measure.metrics import (
     Strokes,
@@ -239,8 +239,7 @@ def run_evaluation(
         count,
         results["realism"],
     )
-    if engine.upscaler is not None:
-        results["crispness"] = measure_crispness(engine, out_dir, report)
+    results.update(_at_layers(engine, sketch_count, count, side, out_dir, report))
     _write_report(results, sketches[:GRID_SKETCHES], examples, out_dir)
     return results
 
@@ -255,6 +254,30 @@ def _write_report(
     write_markdown(results, out_dir / "report.md")
     write_grid(sketches, examples, out_dir / "grid.png")
     write_sweep_plot(results, out_dir / "radius_sweep.png")
+
+
+def _at_layers(
+    engine: Engine,
+    sketch_count: int,
+    count: int,
+    side: int | None,
+    out_dir: Path,
+    report: Callable[[str], None],
+) -> dict[str, dict]:
+    """The figures judged at the layer's pixels, pictures in out_dir: the crispness tables (with
+    an upsampling stage), and fidelity and detail on up to 8 eye sketches in another hand, on
+    `side` px layers (None: the artist's 768 px)."""
+    from engine.measure.other_hand import PICTURE, SKETCHES, measure_other_hand  # imports us
+
+    results = {}
+    if engine.upscaler is not None:
+        results["crispness"] = measure_crispness(engine, out_dir, report)
+    report("other hand: eye sketches drawn in another hand and style")
+    sketches = min(sketch_count, SKETCHES)
+    results["other_hand"] = measure_other_hand(
+        engine, sketches, count, side or LAYER_SIDE, out_dir / PICTURE, report
+    )
+    return results
 
 
 def _score_conditions(

@@ -51,6 +51,8 @@ def write_markdown(results: dict, path: Path) -> None:
         lines += _sampling_lines(results["sampling"])
     if "crispness" in results:
         lines += _crispness_lines(results["crispness"])
+    if "other_hand" in results:
+        lines += _other_hand_lines(results["other_hand"])
     Path(path).write_text("\n".join(lines) + "\n")
 
 
@@ -126,6 +128,43 @@ def _crispness_lines(crispness: dict) -> list[str]:
         "",
         f"![one variant at 100 % zoom: sketch, blow-up, two stages]({crispness['picture']})",
     ]
+    return lines
+
+
+def _other_hand_lines(other: dict) -> list[str]:
+    """The default variants' figures on eye sketches in another hand, each against
+    its target."""
+    rows = {
+        "retrieval": (
+            "retrieval",
+            f"{other['retrieval']:.2f} (sdedit {other['sdedit_retrieval']:.2f}; chance "
+            f"{other['chance_retrieval']:.2f})",
+        ),
+        "recall_ratio": (
+            "recall against sdedit's",
+            f"{other['recall_ratio']:.2f} ({other['recall']:.2f} vs {other['sdedit_recall']:.2f})",
+        ),
+        "detail_added": (
+            "detail added beyond the strokes",
+            f"{other['detail_added']:.3f} (sdedit {other['sdedit_detail_added']:.3f})",
+        ),
+        "crispness": ("crispness: sharpness / the sketch's lines", f"{other['crispness']:.2f}"),
+    }
+    intro = (
+        f"{other['sketches']} eye sketches in another hand (thick near-black marker, another "
+        f"construction: engine.data.other_hand) on {other['layer_side']} px layers, "
+        f"{other['variants_per_sketch']} default variants each; sdedit from level 8 is the "
+        "yardstick. Detail added: share of the painted pixels farther than 2 px from the "
+        f"sketch's ink (all paint: {other['detail']:.3f} of the frame, the sketch's own "
+        f"{other['sketch_detail']:.3f})."
+    )
+    if "picture" in other:
+        intro += f" Picture: `{other['picture']}` (sketches, 3 variants of each below, 100 %)."
+    lines = ["", "## Eye sketches in another hand", "", intro, ""]
+    lines += ["| figure | value | target | met |", "|---|---|---|---|"]
+    for key, (name, value) in rows.items():
+        met = "yes" if other["holds"][key] else "no"
+        lines.append(f"| {name} | {value} | ≥ {other['targets'][key]} | {met} |")
     return lines
 
 

@@ -87,6 +87,12 @@ def test_a_tiny_evaluation_writes_its_report(tiny_engine, tmp_path):
     assert sampling["paths"]["model's own"] == sampling["paths"]["16-step DDIM"]
     assert (sampling["kid_ratio"], sampling["diversity_ratio"]) == (1.0, 1.0)
     assert "| 16-step DDIM | ddim | 16 |" in (tmp_path / "report.md").read_text()
+    # The same variants' figures on sketches in another hand, on 768 px layers.
+    other = results["other_hand"]
+    assert (other["sketches"], other["variants_per_sketch"], other["layer_side"]) == (2, 2, 768)
+    assert "## Eye sketches in another hand" in (tmp_path / "report.md").read_text()
+    assert "| crispness: sharpness / the sketch's lines |" in (tmp_path / "report.md").read_text()
+    assert (tmp_path / other["picture"]).stat().st_size > 0
 
 
 def test_evaluation_at_a_layer_side_goes_through_both_stages(tiny_two_stage_dir, tmp_path):
@@ -112,6 +118,7 @@ def test_evaluation_at_a_layer_side_goes_through_both_stages(tiny_two_stage_dir,
     assert "| 512 | upsampler (from the true 64 px drawing) |" in report
     assert "| variants (default settings) |" in report
     assert (tmp_path / crispness["picture"]).stat().st_size > 0
+    assert results["other_hand"]["layer_side"] == 128  # the sketches in another hand, too
 
 
 def test_models_are_compared_on_the_same_held_out_sketches(tiny_model_dir, tmp_path):
