@@ -14,7 +14,7 @@ import tensorflow as tf
 from engine.config import PAPER_SAMPLING, ModelConfig, SamplingConfig
 from engine.diffusion.colour import hint_input, palette_colour, parse_colour
 from engine.diffusion.masks import dilate
-from engine.diffusion.method import keep_background, noise_at
+from engine.diffusion.method import keep_background, noise_at, sketch_under_noise
 from engine.diffusion.noise import constant_noise, random_noise
 from engine.diffusion.sampler import sample
 from engine.diffusion.schedule import sampling_times
@@ -258,7 +258,8 @@ class Engine:
         if request.mode == "noise":
             start = noises
         else:
-            start = noise_at(sketch[None], noises, times[0], self.config.schedule)
+            guide = sketch_under_noise(sketch, request.mode, request.effective_strength)
+            start = noise_at(guide[None], noises, times[0], self.config.schedule)
         start = keep_background(start, region, self.constant).astype(np.float32)
         masks = np.broadcast_to(region, (request.count, self.size, self.size, 1)).astype(np.float32)
         hints = self.hints(request, seeds)

@@ -36,9 +36,16 @@ from engine.measure.realism import (
     sketch_seed,
     style_features,
 )
-from engine.request import DEFAULT_RADIUS, GenerateRequest
+from engine.request import (
+    DEFAULT_RADIUS,
+    DEFAULT_STRENGTH,
+    PAPER_MASK_STRENGTH,
+    GenerateRequest,
+)
 
 SWEEP_RADII = tuple(range(2, 12))  # the paper's sweep, radius 2 to 11
+# The engine's defaults: mask mode at the default radius, from a little below pure noise.
+DEFAULT_LABEL = f"default: mask r={DEFAULT_RADIUS} from strength {DEFAULT_STRENGTH['mask']}"
 SDEDIT_STRENGTHS = (0.75, 0.5, 0.25)  # start levels 4, 8 and 12 of 16
 KID_REFERENCE = 192  # held-out drawings the variants are compared with
 MEMORISATION_REFERENCE = 4000  # training drawings each variant's nearest one is looked for in
@@ -50,6 +57,7 @@ GRID_ROWS = (
     f"mask r={DEFAULT_RADIUS}",
     "mask r=7",
     "mask r=11",
+    DEFAULT_LABEL,
 )
 
 if TYPE_CHECKING:  # the pipeline imports TensorFlow; the measurements take it as given
@@ -74,12 +82,17 @@ def conditions(with_baseline: bool) -> list[Condition]:
         Condition(f"sdedit from level {round(16 * (1 - s))}", "sdedit", strength=s)
         for s in SDEDIT_STRENGTHS
     ]
-    rows += [Condition(f"mask r={r}", "mask", radius=r) for r in SWEEP_RADII]
+    # The paper's method: pure noise inside the mask (the engine's default starts a little lower).
+    paper = PAPER_MASK_STRENGTH
+    rows += [Condition(f"mask r={r}", "mask", radius=r, strength=paper) for r in SWEEP_RADII]
     if DEFAULT_RADIUS not in SWEEP_RADII:
-        rows.append(Condition(f"mask r={DEFAULT_RADIUS}", "mask", radius=DEFAULT_RADIUS))
+        rows.append(Condition(f"mask r={DEFAULT_RADIUS}", "mask", DEFAULT_RADIUS, paper))
+    rows.append(Condition(DEFAULT_LABEL, "mask"))
     if with_baseline:
         rows.append(
-            Condition(f"inference-only mask r={DEFAULT_RADIUS}", "mask", DEFAULT_RADIUS, None, True)
+            Condition(
+                f"inference-only mask r={DEFAULT_RADIUS}", "mask", DEFAULT_RADIUS, paper, True
+            )
         )
     return rows
 
@@ -225,7 +238,7 @@ def run_evaluation(
         engine, held_out, sketch_count, count, out_dir / "realism.png"
     )
     report("sampling: the model's own path against the paper's 16-step DDIM")
-    default = Condition(f"mask r={DEFAULT_RADIUS}", "mask", radius=DEFAULT_RADIUS)
+    default = Condition(DEFAULT_LABEL, "mask")
 
     def score_paper_path(paper: Engine) -> dict[str, float]:
         return score_outputs(generate_condition(paper, default, layers, count))

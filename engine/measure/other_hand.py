@@ -25,9 +25,9 @@ from engine.framing import crop_to_model, frame_sketch
 from engine.images import flatten_on_white
 from engine.measure.comparison import fidelity
 from engine.measure.crispness import LAYER_SIDE, sharpness
-from engine.measure.evaluate import conditions, generate_condition
+from engine.measure.evaluate import DEFAULT_LABEL, conditions, generate_condition
 from engine.measure.metrics import TOLERANCE_PX, Strokes, detail, strokes_of
-from engine.request import DEFAULT_RADIUS, GenerateRequest
+from engine.request import GenerateRequest
 
 if TYPE_CHECKING:  # the pipeline imports TensorFlow; the measurements take it as given
     from engine.pipeline import Engine
@@ -36,7 +36,8 @@ if TYPE_CHECKING:  # the pipeline imports TensorFlow; the measurements take it a
 SKETCHES = 8  # sketches in another hand; retrieval is among them
 PICTURE = "other_hand.png"
 PICTURE_VARIANTS = 3  # variants shown under each sketch
-MASK = f"mask r={DEFAULT_RADIUS}"  # the engine's default
+PICTURE_SKETCHES = 3  # sketches shown: at the layer's pixels, all 8 made a 3.4 MB picture
+MASK = DEFAULT_LABEL  # the engine's default settings
 SDEDIT = "sdedit from level 8"  # sdedit at its default strength, the recall's yardstick
 # The floors the product holds itself to: retrieval, recall against sdedit's, detail added,
 # crispness against the marker's own lines.
@@ -134,10 +135,11 @@ def measure_other_hand(
 
 
 def write_picture(layers: list[np.ndarray], results: list[GenerateResult], path: Path) -> None:
-    """The sketches in the top row, PICTURE_VARIANTS of each one's variants below, all in the
-    sketch's frame at the layer's pixels (100 % zoom)."""
+    """The first PICTURE_SKETCHES sketches in the top row, PICTURE_VARIANTS of each one's
+    variants below, all in the sketch's frame at the layer's pixels (100 % zoom)."""
     columns = []
-    for layer, result in zip(layers, results, strict=True):
+    shown = list(zip(layers, results, strict=True))[:PICTURE_SKETCHES]
+    for layer, result in shown:
         frame = frame_sketch(layer)
         tiles = [crop_to_model(layer, frame, frame.side)]
         tiles += [_at(flatten_on_white(v.patch), frame.side) for v in result.variants]

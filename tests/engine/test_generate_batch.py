@@ -16,7 +16,8 @@ def _requests() -> list[GenerateRequest]:
     return [
         GenerateRequest(sketch=ring, seed=7, count=2, steps=3),
         GenerateRequest(sketch=small, seed=100, count=3, steps=3, radius=6, colour="#3a7bd5"),
-        GenerateRequest(sketch=ring, seed=9, count=1, steps=3, mode="noise"),
+        # Another mode from the same level (the mask's default strength): the same stack.
+        GenerateRequest(sketch=ring, seed=9, count=1, steps=3, mode="sdedit", strength=0.9),
         GenerateRequest(sketch=small, seed=5, count=1, steps=2),  # another schedule: own stack
     ]
 

@@ -1,11 +1,17 @@
-"""The method's two steps and the two ink thresholds: pure NumPy, exact answers."""
+"""The method's two steps, the start of a mask below pure noise, and the two ink thresholds: pure
+NumPy, exact answers."""
 
 import numpy as np
 import pytest
 
 from engine.config import ScheduleConfig
 from engine.diffusion.masks import INK_THRESHOLD, SHRUNK_INK_THRESHOLD, ink_of
-from engine.diffusion.method import keep_background, noise_at
+from engine.diffusion.method import (
+    PAPER_WHITENESS,
+    keep_background,
+    noise_at,
+    sketch_under_noise,
+)
 from engine.diffusion.schedule import rates
 from engine.framing import Frame, crop_to_model, model_ink
 
@@ -69,3 +75,14 @@ def test_a_faint_paper_tone_is_not_ink_at_either_threshold(tone):
     paper = np.full((8, 8, 3), tone)
     assert not ink_of(paper).any()
     assert not model_ink(paper).any()
+
+
+def test_a_mask_started_below_pure_noise_noises_the_sketch_with_its_paper_half_white():
+    sketch = np.array([[[1.0, 1.0, 1.0], [-1.0, -1.0, -1.0], [0.4, -0.2, 1.0]]], np.float32)
+    dimmed = sketch_under_noise(sketch, "mask", 0.9)
+    np.testing.assert_allclose(dimmed[0, 0], [PAPER_WHITENESS] * 3)  # paper: half white
+    np.testing.assert_allclose(dimmed[0, 1], [-1.0] * 3)  # ink as drawn
+    np.testing.assert_allclose(dimmed[0, 2], [0.4 * PAPER_WHITENESS, -0.2, PAPER_WHITENESS])
+    # The paper's pure-noise start and sdedit noise the sketch itself.
+    assert sketch_under_noise(sketch, "mask", 1.0) is sketch
+    assert sketch_under_noise(sketch, "sdedit", 0.5) is sketch

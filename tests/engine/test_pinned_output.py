@@ -40,10 +40,10 @@ PINNED = {
     "few-step mask": {
         "frame": (20, 12, 56),
         "means": [
-            [0.24808, 0.254927, 0.150208, 0.43789],
-            [0.249935, 0.260976, 0.142792, 0.443921],
+            [0.262072, 0.277141, 0.135428, 0.434659],
+            [0.233776, 0.264848, 0.149103, 0.450559],
         ],
-        "alpha_row": [0, 221, 250, 234, 16, 0, 0, 0, 0, 0, 0, 225, 202, 127],
+        "alpha_row": [0, 221, 246, 234, 16, 0, 0, 0, 0, 0, 0, 225, 202, 127],
     },
     "sdedit": {
         "frame": (20, 12, 56),
@@ -52,9 +52,11 @@ PINNED = {
     },
 }
 REQUESTS = {
-    "mask": {"mode": "mask", "radius": 3, "count": 2, "seed": 7, "steps": 16},
+    # The paper's path: pure noise inside the mask, its 16 levels.
+    "mask": {"mode": "mask", "radius": 3, "count": 2, "seed": 7, "steps": 16, "strength": 1.0},
     "sdedit": {"mode": "sdedit", "strength": 0.6, "count": 1, "seed": 3, "steps": 8},
-    # The few-step path: no steps given, so the model's own (its sampling section).
+    # The default path: no steps or strength given, so the model's own steps (its sampling
+    # section) from the mask's default strength.
     "few-step mask": {"mode": "mask", "radius": 3, "count": 2, "seed": 7},
 }
 # The sampling the tiny model is given for the few-step path, as the shipped model's config says.
