@@ -33,7 +33,7 @@ TILE = 240  # picture column width
 def picture(folder: Path, results: dict, path: Path) -> None:
     """The sketch, the quick live preview at each level count and Keep's result, side by side on
     white (the settled preview, which ran Keep's path, is Keep's result)."""
-    names = [("sketch.png", "sketch")]
+    names = [("sketch.png", "sketch (with the strokes the benchmark added)")]
     for levels, figures in results["levels"].items():
         steps = f"{levels} levels" if levels != "0" else "default"
         label = f"live, {steps}: {figures['median_ms'] / 1000:.2f} s"
