@@ -75,14 +75,17 @@ class Controller(QObject):
         self._guard(self.live.new_seed)
 
     def keep_live(self) -> None:
-        """Queue the full-quality variant of the live result, for the same seed, as a layer."""
+        """Keep's variant of the live result, for the same seed, as a layer: at once when the live
+        layer shows it (settled), else queued as a job."""
 
         def keep() -> None:
-            job = self.live.keep()
-            if isinstance(job, str):
-                self._update(message=job)
+            kept = self.live.keep()
+            if isinstance(kept, str):
+                self._update(message=kept)
+            elif isinstance(kept, Outcome):  # the settled preview, added as it is
+                self._show_outcome(kept)
             else:
-                self._queue_jobs([job], "")
+                self._queue_jobs([kept], "")
 
         self._guard(keep)
 
@@ -161,11 +164,16 @@ class Controller(QObject):
         if outcome.lost is not None:
             self._lose(outcome.lost)
             return
+        self._show_outcome(outcome)
+        self._update(step=0, total=0)
+        self._next()
+
+    def _show_outcome(self, outcome: Outcome) -> None:
+        """A finished job's thumbnails and message in the docker."""
         if outcome.thumbnails:
             self._update(thumbnails=outcome.thumbnails)
         # An empty message (results for a closed document) leaves the last one standing.
-        self._update(step=0, total=0, message=outcome.message or self.state.message)
-        self._next()
+        self._update(message=outcome.message or self.state.message)
 
     def _progress(self, step: int, total: int) -> None:
         self._update(step=step, total=total)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from .client import EngineClient, EventStream, Failure
@@ -53,7 +54,8 @@ class JobRunner:
         self.worker = worker
         self.host = host
         self._on_progress = on_progress
-        self._deliver = deliver or self._insert  # new variant layers unless told otherwise
+        # New variant layers unless told otherwise.
+        self._deliver = deliver or partial(insert_variants, host)
         self._steps: Steps | None = None  # the running job's steps; None when idle
         self._on_end: Callable[[Outcome], None] = lambda outcome: None
         self._job_id = ""
@@ -109,17 +111,6 @@ class JobRunner:
         if not pixels:
             return Outcome("The engine's result had no readable images; try again.")
         return self._deliver(job, pixels, variants)
-
-    def _insert(
-        self, job: Job, pixels: list[tuple[int, bytes]], variants: list[Variant]
-    ) -> Outcome:
-        """The variants as new layers above the sketch."""
-        name = job.target.layer_name
-        if not self.host.insert_variants(job.target, job.sketch, pixels, job.params.radius):
-            # The document was closed (or the layer deleted): nothing to add, nothing to report.
-            return Outcome("")
-        thumbnails = tuple(variant.png for variant in variants)[:MAX_THUMBNAILS]
-        return Outcome(f"{len(pixels)} variants of '{name}' added.", thumbnails=thumbnails)
 
     # ----- the kinds of step -----
 
@@ -196,27 +187,48 @@ class JobRunner:
         self._on_end(outcome)
 
 
+def insert_variants(
+    host: Host, job: Job, pixels: list[tuple[int, bytes]], variants: list[Variant]
+) -> Outcome:
+    """A job's variants as new layers above its sketch, and what the docker says of them."""
+    name = job.target.layer_name
+    if not host.insert_variants(job.target, job.sketch, pixels, job.params.radius):
+        # The document was closed (or the layer deleted): nothing to add, nothing to report.
+        return Outcome("")
+    thumbnails = tuple(variant.png for variant in variants)[:MAX_THUMBNAILS]
+    return Outcome(f"{len(pixels)} variants of '{name}' added.", thumbnails=thumbnails)
+
+
 def _failure_outcome(failure: Failure) -> Outcome:
     if failure.lost:
         return Outcome("", lost=failure)
     return Outcome(f"The engine refused the job: {failure.message}.")
 
 
+def request_fields(job: Job) -> dict[str, Any]:
+    """A job's request but its sketch and live key: one-variant jobs of the same sketch with
+    equal fields get the same variant (so a settled live result is Keep's)."""
+    params = job.params
+    return {
+        "mode": params.mode,
+        "count": params.count,
+        "radius": params.radius,
+        "seed": job.seed,
+        "steps": params.requested_steps,
+        "strength": params.strength if params.mode == "sdedit" else None,
+        "upscale": params.upscale,
+        "model": params.model,
+        "colour": params.colour,
+    }
+
+
 def build_request(job: Job) -> JobRequest:
     """The POST /v1/jobs body for a job (pure CPU work, safe on a worker thread)."""
-    params, box = job.params, job.sketch.box
+    box = job.sketch.box
     return JobRequest(
         sketch_png=sketch_png(job.sketch.bgra, box.width, box.height),
-        mode=params.mode,
-        count=params.count,
-        radius=params.radius,
-        seed=job.seed,
-        steps=params.requested_steps,
-        strength=params.strength if params.mode == "sdedit" else None,
-        upscale=params.upscale,
         live=job.live,
-        model=params.model,
-        colour=params.colour,
+        **request_fields(job),
     )
 
 

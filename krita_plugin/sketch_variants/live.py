@@ -12,7 +12,7 @@ from functools import partial
 
 from .client import EngineClient, Failure
 from .host import Host
-from .job_runner import JobRunner, Outcome
+from .job_runner import JobRunner, Outcome, insert_variants, request_fields
 from .qt import QObject, QTimer
 from .values import SEED_MAX, Job, Params, Sketch, Target, Variant
 from .worker import Worker
@@ -61,6 +61,8 @@ class LiveMode(QObject):
         self._waiting: Job | None = None  # a request held until the engine is connected
         self._shown: Sketch | None = None  # the sketch whose variant the live layer shows
         self._settled = False  # the live layer shows what Keep would add of self._shown
+        # The settled result's job and its decoded variant: Keep adds it without the engine.
+        self._settled_result: tuple[Job, list[tuple[int, bytes]], list[Variant]] | None = None
         self._live_id = ""  # the live layer's unique id, "" before the first result
 
     @property
@@ -112,13 +114,20 @@ class LiveMode(QObject):
         self._sent = None  # the same pixels are worth sending again
         self._read_and_send()
 
-    def keep(self) -> Job | str:
-        """The job that makes the shown live result a variant layer, or why there is none."""
+    def keep(self) -> Job | Outcome | str:
+        """Keep's variant of the shown live result: added at once when the live layer shows it
+        (the settled preview), else the job that makes it; or why there is none."""
         if self.target is None:
             return "Turn Live on first: Keep makes its current result a layer."
         if self._shown is None:
             return "No live result yet: wait for it to appear on the canvas, then Keep it."
-        return self._kept(self._shown)
+        kept = self._kept(self._shown)
+        if self._settled_result is not None:
+            made_by, pixels, variants = self._settled_result
+            # Unless the docker's parameters changed since it was made.
+            if made_by.sketch is kept.sketch and request_fields(made_by) == request_fields(kept):
+                return insert_variants(self.host, kept, pixels, variants)
+        return kept
 
     def resume(self) -> None:
         """The engine is connected: send the request that waited for it."""
@@ -188,7 +197,8 @@ class LiveMode(QObject):
         if not live_id:
             return Outcome("")  # the layer went away; the next check says so
         self._live_id, self._shown = live_id, job.sketch
-        self._settled = _same_variant(job.params, self._kept(job.sketch).params)
+        self._settled = request_fields(job) == request_fields(self._kept(job.sketch))
+        self._settled_result = (job, pixels, variants) if self._settled else None
         return Outcome("", thumbnails=(variants[0].png,))
 
     def _ended(self, job: Job, outcome: Outcome) -> None:
@@ -203,12 +213,7 @@ class LiveMode(QObject):
 
     def _forget_result(self) -> None:
         self._live_id, self._shown, self._sent = "", None, None
-        self._settled = False
+        self._settled, self._settled_result = False, None
 
     def _fresh_seed(self) -> int:
         return self._random.randrange(0, SEED_MAX)
-
-
-def _same_variant(a: Params, b: Params) -> bool:
-    """Whether two one-variant jobs of the same sketch and seed ask the engine for the same path."""
-    return (a.requested_steps, a.upscale) == (b.requested_steps, b.upscale)

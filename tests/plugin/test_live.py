@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
 import fake_krita
 from plugin_helpers import Served, configure, paint, sketch_document, spin, wait_for
@@ -77,20 +78,28 @@ def test_live_shows_each_change_in_one_layer_above_the_sketch_and_keep_adds_a_va
     assert _pixels(live) != first
     assert {r.seed for r in served.engine.requests} == {77}  # the seed stays while live is on
 
-    actions.live_keep(controller)
-    wait_for(lambda: "eye sketch - variants" in _names(document) and not controller.state.busy)
-    kept = served.engine.requests[-1]
-    assert (kept.count, kept.steps, kept.upscale, kept.seed) == (1, 4, True, 77)
+    asked = len(served.engine.requests)
+    actions.live_keep(controller)  # the live layer shows Keep's variant: added at once
     assert _names(document) == ["eye sketch", "eye sketch - variants", "eye sketch - live"]
+    assert len(served.engine.requests) == asked and not controller.state.busy
     group = document.rootNode().childNodes()[1]
     (variant,) = group.childNodes()
     assert variant.name() == "eye sketch - variant 1 (seed 77, r 5)"
     assert _pixels(variant) == _pixels(live)  # what the artist saw is what Keep added
+    assert controller.state.message == "1 variants of 'eye sketch' added."
     assert controller.state.live  # Keep leaves live on
+
+    # Another radius since the live layer settled: Keep asks the engine for that variant.
+    controller.set_params(replace(controller.settings.params, radius=3))
+    actions.live_keep(controller)
+    wait_for(lambda: len(served.engine.requests) == asked + 1 and not controller.state.busy)
+    kept = served.engine.requests[-1]
+    assert (kept.count, kept.steps, kept.upscale, kept.seed, kept.radius) == (1, 4, True, 77, 3)
+    assert [len(g.childNodes()) for g in document.rootNode().childNodes()[1:3]] == [1, 1]
 
     actions.live(controller)
     assert not controller.state.live and controller.state.message == "Live off."
-    assert _names(document) == ["eye sketch", "eye sketch - variants"]
+    assert _names(document) == ["eye sketch", "eye sketch - variants", "eye sketch - variants"]
     paint(sketch, (30, 20, 2, 2), (0, 0, 0, 255))
     count = len(served.engine.requests)
     spin(300)
@@ -238,11 +247,11 @@ def test_live_previews_and_keep_run_the_models_own_steps_by_default(
     live, settled = served.engine.requests
     assert (live.steps, live.upscale, live.seed) == (None, False, 5)
     assert (settled.steps, settled.upscale, settled.seed) == (None, True, 5)
+    # Keep adds what the settled preview ran (the model's own steps, the same seed, upscaled),
+    # without asking the engine again.
     actions.live_keep(controller)
-    wait_for(lambda: len(served.engine.requests) >= 3 and not controller.state.busy)
-    kept = served.engine.requests[-1]
-    # What the settled preview ran: the model's own steps, the same seed, upscaled.
-    assert (kept.steps, kept.seed, kept.upscale) == (None, 5, True)
+    assert len(served.engine.requests) == 2
+    assert any(n.name().endswith(" - variants") for n in document.rootNode().childNodes())
     controller.shutdown()
 
 
