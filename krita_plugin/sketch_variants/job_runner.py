@@ -196,7 +196,8 @@ def insert_variants(
         # The document was closed (or the layer deleted): nothing to add, nothing to report.
         return Outcome("")
     thumbnails = tuple(variant.png for variant in variants)[:MAX_THUMBNAILS]
-    return Outcome(f"{len(pixels)} variants of '{name}' added.", thumbnails=thumbnails)
+    added = f"{len(pixels)} variant{'s' if len(pixels) != 1 else ''}"
+    return Outcome(f"{added} of '{name}' added.", thumbnails=thumbnails)
 
 
 def _failure_outcome(failure: Failure) -> Outcome:

@@ -142,7 +142,7 @@ def test_a_stale_address_held_by_another_program_starts_a_fresh_engine(
     try:
         controller.generate_active()
         wait_for(lambda: not controller.state.busy and controller.state.step == 0)
-        assert controller.state.message == "1 variants of 'eye sketch' added."
+        assert controller.state.message == "1 variant of 'eye sketch' added."
         assert controller.client.url != impostor.url
         assert krita.readSetting("sketch_variants", "last_engine_url", "") == controller.client.url
         assert all(path == "/v1/health" for _, path, _ in impostor.seen)

@@ -86,7 +86,7 @@ def test_live_shows_each_change_in_one_layer_above_the_sketch_and_keep_adds_a_va
     (variant,) = group.childNodes()
     assert variant.name() == "eye sketch - variant 1 (seed 77, r 5)"
     assert _pixels(variant) == _pixels(live)  # what the artist saw is what Keep added
-    assert controller.state.message == "1 variants of 'eye sketch' added."
+    assert controller.state.message == "1 variant of 'eye sketch' added."
     assert controller.state.live  # Keep leaves live on
 
     # Another radius since the live layer settled: Keep asks the engine for that variant.
