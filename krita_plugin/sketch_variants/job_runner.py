@@ -28,6 +28,7 @@ class Outcome:
     message: str
     lost: Failure | None = None  # the engine is gone or refuses us: the queue cannot go on
     thumbnails: tuple[bytes, ...] = ()  # PNGs of the variants added
+    cancelled: bool = False  # the engine cancelled the job (not us: a job we stop never ends)
 
 
 # One asynchronous step: started with (on_value, on_failed); on_failed gets the job's Outcome.
@@ -97,7 +98,7 @@ class JobRunner:
         self._job_id = yield self._submit(request)
         state, error = yield self._follow(self._job_id)
         if state == "cancelled":
-            return Outcome(f"The engine cancelled the job for '{name}'.")
+            return Outcome(f"The engine cancelled the job for '{name}'.", cancelled=True)
         if state != "done":
             return Outcome(
                 f"The engine could not make variants of '{name}': {error or 'no reason given'}. "

@@ -188,7 +188,7 @@ class LiveMode(QObject):
     def _settle(self, quick: Job) -> None:
         """After a quick preview of the newest sketch, the variant Keep would add of it: what the
         artist sees once they pause is then what Keep gives, to the pixel."""
-        if quick.sketch is self._sent:  # no newer sketch is on its way
+        if self._newest(quick):  # no newer sketch or seed is on its way
             self._run(replace(self._kept(quick.sketch), live=self.key))
 
     def _show(self, job: Job, pixels: list[tuple[int, bytes]], variants: list[Variant]) -> Outcome:
@@ -204,12 +204,20 @@ class LiveMode(QObject):
     def _ended(self, job: Job, outcome: Outcome) -> None:
         if outcome.lost is not None:
             self._lost(outcome.lost)
+        elif outcome.cancelled and self._newest(job):
+            # Only a request of ours that reached the engine after this one (HTTP requests run
+            # on parallel connections) supersedes our newest: it goes again, and now arrives last.
+            self._run(job)
         elif outcome.thumbnails:
             self._update(live_preview=outcome.thumbnails[0])
             if not self._settled and self.target is not None:
                 self._settle(job)
         elif outcome.message:
             self._update(message=outcome.message)
+
+    def _newest(self, job: Job) -> bool:
+        """Whether `job` is of the newest sketch and seed (not one since replaced)."""
+        return self.target is not None and job.sketch is self._sent and job.seed == self.seed
 
     def _forget_result(self) -> None:
         self._live_id, self._shown, self._sent = "", None, None

@@ -9,14 +9,14 @@ from dataclasses import replace
 
 import fake_krita
 from plugin_helpers import Served, configure, paint, sketch_document, spin, wait_for
-from sketch_variants import actions, extension
+from sketch_variants import actions, extension, job_runner
 from sketch_variants.adapter import KritaHost
 from sketch_variants.client import EngineClient
 from sketch_variants.controller import Controller
 from sketch_variants.live import READ_SHARE, LiveMode
 from sketch_variants.qt import QLabel
 from sketch_variants.settings import load, save
-from sketch_variants.values import Box, JobRequest, Params, Sketch, Target
+from sketch_variants.values import Box, Job, JobRequest, Params, Sketch, Target
 from sketch_variants.worker import Worker
 
 from engine.server.jobs import SUPERSEDED
@@ -106,15 +106,23 @@ def test_live_shows_each_change_in_one_layer_above_the_sketch_and_keep_adds_a_va
     assert len(served.engine.requests) == count  # nothing is watched any more
 
 
-def test_the_newest_sketch_supersedes_waiting_live_requests_not_other_jobs(
-    krita: fake_krita.Krita, controller: Controller, served: Served
-) -> None:
+def _live_behind_an_ordinary_job(
+    krita: fake_krita.Krita, served: Served
+) -> tuple[Controller, fake_krita.Document, fake_krita.Node]:
+    """Live turned on while an ordinary job holds the engine (its live requests wait)."""
     controller = _live_controller(krita)
     document, sketch = sketch_document(krita, box=(8, 6, 10, 7))
     served.engine.release.clear()
-    controller.generate_active()  # an ordinary job holds the engine
+    controller.generate_active()
     wait_for(served.engine.started.is_set)
     controller.set_live(True)
+    return controller, document, sketch
+
+
+def test_the_newest_sketch_supersedes_waiting_live_requests_not_other_jobs(
+    krita: fake_krita.Krita, controller: Controller, served: Served
+) -> None:
+    controller, document, sketch = _live_behind_an_ordinary_job(krita, served)
     jobs = served.server.service.jobs
     for number, stroke in enumerate(((20, 10, 5, 5), (2, 2, 3, 3)), start=2):
         paint(sketch, stroke, (0, 0, 0, 255))
@@ -130,6 +138,33 @@ def test_the_newest_sketch_supersedes_waiting_live_requests_not_other_jobs(
     assert ordinary.count == 3 and "eye sketch - variants" in _names(document)
     assert live.steps == LIVE_STEPS and live.sketch.shape[:2] == (13, 23)  # the newest sketch
     assert newest.state == "done"
+
+
+def test_a_stale_request_of_ours_arriving_last_does_not_leave_the_newest_sketch_unshown(
+    krita: fake_krita.Krita, controller: Controller, served: Served
+) -> None:
+    # HTTP requests run on parallel connections: a request the plugin already replaced can reach
+    # the engine after its newest one, which the engine then drops as older.
+    controller, document, sketch = _live_behind_an_ordinary_job(krita, served)
+    jobs = served.server.service.jobs
+    wait_for(lambda: len(jobs.items()) == 2)
+    png = job_runner.build_request(_any_live_job(controller)).sketch_png
+    stale = JobRequest(png, "mask", 1, 5, 77, LIVE_STEPS, upscale=False, live=controller.live.key)
+    controller.client.submit(stale, lambda job_id: None, lambda failure: None)
+    # The engine drops our newest request for the stale one; the plugin sends it again, which
+    # drops the stale one in turn.
+    wait_for(lambda: len(jobs.items()) == 4)
+    newest, late, again = jobs.items()[1:]
+    for dropped in (newest, late):
+        assert (dropped.state, dropped.error) == (State.CANCELLED, SUPERSEDED)
+    served.engine.release.set()
+    wait_for(lambda: bool(_live_layers(document)) and controller.live.settled)
+    assert again.state == "done"
+
+
+def _any_live_job(controller: Controller) -> Job:
+    """A job of the live layer's sketch, for a request's PNG."""
+    return controller.live._kept(controller.live._sent)
 
 
 def test_live_stays_with_its_document_when_another_becomes_active(
