@@ -27,6 +27,7 @@ from engine.measure.comparison import fidelity
 from engine.measure.crispness import LAYER_SIDE, sharpness
 from engine.measure.evaluate import DEFAULT_LABEL, conditions, generate_condition
 from engine.measure.metrics import TOLERANCE_PX, Strokes, detail, strokes_of
+from engine.measure.realism import resize
 from engine.request import GenerateRequest
 
 if TYPE_CHECKING:  # the pipeline imports TensorFlow; the measurements take it as given
@@ -142,7 +143,10 @@ def write_picture(layers: list[np.ndarray], results: list[GenerateResult], path:
     for layer, result in shown:
         frame = frame_sketch(layer)
         tiles = [crop_to_model(layer, frame, frame.side)]
-        tiles += [_at(flatten_on_white(v.patch), frame.side) for v in result.variants]
+        tiles += [
+            resize(flatten_on_white(v.patch), frame.side, Image.Resampling.LANCZOS)
+            for v in result.variants
+        ]
         columns.append([_padded(tile) for tile in tiles[: 1 + PICTURE_VARIANTS]])
     height = max(tile.shape[0] for column in columns for tile in column)
     rows = []
@@ -152,14 +156,6 @@ def write_picture(layers: list[np.ndarray], results: list[GenerateResult], path:
     width = max(row.shape[1] for row in rows)
     picture = np.concatenate([_padded(row, None, width) for row in rows])
     Image.fromarray((np.clip(picture, 0, 1) * 255).round().astype(np.uint8), "RGB").save(path)
-
-
-def _at(image: np.ndarray, side: int) -> np.ndarray:
-    """The image at side x side (a patch larger than MAX_PATCH_SIDE is kept smaller)."""
-    if image.shape[0] == side:
-        return image
-    small = Image.fromarray((np.clip(image, 0, 1) * 255).round().astype(np.uint8))
-    return np.asarray(small.resize((side, side), Image.Resampling.LANCZOS), np.float32) / 255
 
 
 def _padded(image: np.ndarray, height: int | None = None, width: int | None = None) -> np.ndarray:

@@ -60,8 +60,8 @@ class LiveMode(QObject):
         self._sent: Sketch | None = None  # the newest sketch sent (or waiting to be)
         self._waiting: Job | None = None  # a request held until the engine is connected
         self._shown: Sketch | None = None  # the sketch whose variant the live layer shows
-        self._settled = False  # the live layer shows what Keep would add of self._shown
-        # The settled result's job and its decoded variant: Keep adds it without the engine.
+        # When the live layer shows what Keep would add of self._shown (it has settled): the job
+        # that made it and its decoded variant, which Keep adds without the engine.
         self._settled_result: tuple[Job, list[tuple[int, bytes]], list[Variant]] | None = None
         self._live_id = ""  # the live layer's unique id, "" before the first result
 
@@ -73,7 +73,7 @@ class LiveMode(QObject):
     @property
     def settled(self) -> bool:
         """True when the live layer shows exactly the variant Keep would add (not the quick one)."""
-        return self._settled
+        return self._settled_result is not None
 
     def start(self, target: Target, sketch: Sketch) -> None:
         """Watch `target`, whose sketch is `sketch`, and send it at once."""
@@ -197,8 +197,8 @@ class LiveMode(QObject):
         if not live_id:
             return Outcome("")  # the layer went away; the next check says so
         self._live_id, self._shown = live_id, job.sketch
-        self._settled = request_fields(job) == request_fields(self._kept(job.sketch))
-        self._settled_result = (job, pixels, variants) if self._settled else None
+        settled = request_fields(job) == request_fields(self._kept(job.sketch))
+        self._settled_result = (job, pixels, variants) if settled else None
         return Outcome("", thumbnails=(variants[0].png,))
 
     def _ended(self, job: Job, outcome: Outcome) -> None:
@@ -210,7 +210,7 @@ class LiveMode(QObject):
             self._run(job)
         elif outcome.thumbnails:
             self._update(live_preview=outcome.thumbnails[0])
-            if not self._settled and self.target is not None:
+            if not self.settled and self.target is not None:
                 self._settle(job)
         elif outcome.message:
             self._update(message=outcome.message)
@@ -221,7 +221,7 @@ class LiveMode(QObject):
 
     def _forget_result(self) -> None:
         self._live_id, self._shown, self._sent = "", None, None
-        self._settled, self._settled_result = False, None
+        self._settled_result = None
 
     def _fresh_seed(self) -> int:
         return self._random.randrange(0, SEED_MAX)
