@@ -66,6 +66,9 @@ class TrainConfig:
     # Extra loss weight of a pixel per unit of its target's chroma (max - min channel, 0..1):
     # colour is a few percent of the pixels, and an unweighted L2 lets the network paint it grey.
     colour_weight: float = 0.0
+    # 1: trained on the drawings. Above 1: taught to draw in one network call what the model it
+    # was fine-tuned from draws under colour guidance this strong (engine.train.GuidanceDistiller).
+    distilled_guidance: float = 1.0
     seed: int = 0  # seed of every random choice in training
     data: str = "procedural:4000"  # "procedural:N" or a folder path the drawings came from
 
@@ -93,6 +96,11 @@ class SamplingConfig:
     # Spacing of the steps' times (engine.diffusion.schedule.sampling_times): 1 = even, as the
     # paper's levels; above 1, more of the steps at high noise, where the variety forms.
     time_power: float = 1.0
+    # Classifier-free guidance on the colour hint (Ho & Salimans 2022): each step's prediction
+    # is pushed from the hint-less one through the hinted one by this factor. 1 = no guidance
+    # (one network call a step); above 1 the variants commit to their colour instead of
+    # averaging the style's hues towards grey, at a second, hint-less call a step.
+    colour_guidance: float = 1.0
 
 
 # The paper's path: DDIM at its 16 evenly spaced levels. Models saved without a sampling section
@@ -156,9 +164,17 @@ class ModelConfig:
             "must be R, G, B triples of 0 to 255",
         )
         _require(0 <= config.colour.hint_dropout <= 1, "colour.hint_dropout", "must be 0 to 1")
+        _require(
+            1 <= config.train.distilled_guidance <= 4, "train.distilled_guidance", "must be 1 to 4"
+        )
         _require(config.sampling.solver in SOLVERS, "sampling.solver", "must be ddim or dpm++2m")
         _require(1 <= config.sampling.steps <= 64, "sampling.steps", "must be 1 to 64")
         _require(1 <= config.sampling.time_power <= 4, "sampling.time_power", "must be 1 to 4")
+        _require(
+            1 <= config.sampling.colour_guidance <= 4,
+            "sampling.colour_guidance",
+            "must be 1 to 4",
+        )
         _require(schedule.levels >= 1, "schedule.levels", "must be at least 1")
         _require(
             0 < schedule.min_signal_rate < schedule.max_signal_rate < 1,

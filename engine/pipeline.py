@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from engine.config import PAPER_SAMPLING, ModelConfig, SamplingConfig
 from engine.diffusion.colour import hint_input, palette_colour, parse_colour
+from engine.diffusion.guidance import guided_prediction
 from engine.diffusion.masks import dilate
 from engine.diffusion.method import keep_background, noise_at, sketch_under_noise
 from engine.diffusion.noise import constant_noise, random_noise
@@ -88,7 +89,7 @@ class Prepared:
             for f in dataclasses.fields(self.request)
             if f.name not in PER_REQUEST_FIELDS
         )
-        return (self.sampling.solver, self.times.tobytes(), *shared)
+        return (self.sampling, self.times.tobytes(), *shared)
 
 
 class Engine:
@@ -278,7 +279,7 @@ class Engine:
             np.concatenate([p.masks for p in stack]),  # (sum N, S, S, 1)
             np.concatenate([p.hints for p in stack]),
             stack[0].times,
-            stack[0].sampling.solver,
+            stack[0].sampling,
             on_progress,
             should_cancel,
         )
@@ -290,18 +291,23 @@ class Engine:
         masks: np.ndarray,
         hints: np.ndarray,
         times: np.ndarray,
-        solver: str,
+        sampling: SamplingConfig,
         on_progress: Callable[[int, int], None] | None = None,
         should_cancel: Callable[[], bool] | None = None,
     ) -> np.ndarray:
-        """Step 4 on arrays: (N, S, S, 3) starting images through `solver` at `times`, each in
-        its mask (N, S, S, 1) with the constant noise outside, in its colour hint."""
+        """Step 4 on arrays: (N, S, S, 3) starting images through the sampling's solver at
+        `times`, each in its mask (N, S, S, 1) with the constant noise outside, in its colour
+        hint (guided by the sampling's colour_guidance)."""
         # 4. Denoise through the levels, keeping the constant noise outside each variant's region,
         #    each variant in its colour (models with the colour hint).
+        guidance = 1.0 if not takes_hint(self.network) else sampling.colour_guidance
+
+        def predict(images, masks, noise_rates, hints) -> np.ndarray:
+            return self._predict(images.astype(np.float32), masks, noise_rates, hints).numpy()
 
         def denoise_fn(images: np.ndarray, noise_rate: float) -> np.ndarray:
             rates_in = np.full((len(images), 1, 1, 1), noise_rate, np.float32)
-            return self._predict(images.astype(np.float32), masks, rates_in, hints).numpy()
+            return guided_prediction(predict, images, masks, rates_in, hints, guidance)
 
         return sample(
             denoise_fn,
@@ -310,7 +316,7 @@ class Engine:
             self.config.schedule,
             masks,
             self.constant,
-            solver=solver,
+            solver=sampling.solver,
             on_step=on_progress,
             should_cancel=should_cancel,
         )

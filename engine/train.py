@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from engine.config import ModelConfig
 from engine.diffusion.colour import hint_input, main_colour, palette_of
+from engine.diffusion.guidance import guided_prediction
 from engine.diffusion.masks import ink_of, squared_distance_to_ink, within_radius
 from engine.diffusion.method import keep_background, noise_at
 from engine.diffusion.noise import constant_noise
@@ -162,6 +163,37 @@ class Trainer(EmaTrainer):
         self._start_from_network(network, model_dir)
 
 
+class GuidanceDistiller(Trainer):
+    """Stage 1 taught to draw in one network call what the model it starts from (the teacher,
+    frozen) draws under colour guidance in two (guidance distillation, Meng et al. 2023, at one
+    fixed scale): the same noisy inputs as training on drawings, but the targets are the
+    teacher's guided predictions inside the mask. Examples without a hint learn the teacher's
+    plain prediction, so the network still draws without one."""
+
+    def __init__(
+        self, config: ModelConfig, data: TrainingSet, out_dir: Path, teacher: keras.Model
+    ) -> None:
+        super().__init__(config, data, out_dir)
+        self._teacher = tf.function(
+            lambda images, masks, noise_rates, hints: denoise(
+                teacher, images, masks, noise_rates, hints
+            ),
+            reduce_retracing=True,
+        )
+
+    def make_batch(self, rng: np.random.Generator):
+        inputs, (targets, weights) = super().make_batch(rng)
+        noisy_images, masks, noise_rates, hints = inputs
+
+        def teacher(*arrays: np.ndarray) -> np.ndarray:
+            return self._teacher(*arrays).numpy()
+
+        guided = guided_prediction(
+            teacher, noisy_images, masks, noise_rates, hints, self.config.train.distilled_guidance
+        )
+        return inputs, (np.where(masks > 0, guided, targets).astype(np.float32), weights)
+
+
 def train(
     config: ModelConfig,
     data: TrainingSet,
@@ -171,9 +203,19 @@ def train(
     report: Callable[[str], None] | None = None,
     between_steps: BetweenSteps | None = None,
 ) -> Trainer:
-    """Train to config.train.steps, resuming from out_dir's checkpoint when there is one."""
+    """Train to config.train.steps, resuming from out_dir's checkpoint when there is one; with
+    config.train.distilled_guidance above 1, distil from_dir's guided drawings instead."""
     report = report or progress_line
-    trainer = Trainer(config, data, out_dir)
+    trainer: Trainer
+    if config.train.distilled_guidance != 1.0:
+        if from_dir is None:
+            raise EngineError("distilling colour guidance needs the model to learn it from")
+        teacher, teacher_config = load_model(from_dir)
+        if not teacher_config.network.colour_hint:
+            raise EngineError(f"{from_dir} takes no colour hint: there is no guidance to distil")
+        trainer = GuidanceDistiller(config, data, out_dir, teacher)
+    else:
+        trainer = Trainer(config, data, out_dir)
     trainer.resume_or_start(from_dir, report)
     run_training(trainer, checkpoint_every, report, between_steps=between_steps)
     return trainer

@@ -51,6 +51,7 @@ class TrainOptions:
     colour_hint: bool = False  # add the colour hint input (a model fine-tuned from one keeps it)
     prediction: str | None = None  # "x0" or "v"; None: the model fine-tuned from's
     colour_weight: float | None = None  # extra loss weight per unit of chroma; None: the model's
+    distilled_guidance: float | None = None  # learn --from's guided drawings; None: the drawings
     seed: int = 0  # seed of every random choice
     checkpoint_every: int = 250  # steps between checkpoints
 
@@ -82,6 +83,8 @@ def _train_diffusion(
     for name in ("steps", "batch_size", "learning_rate", "colour_weight"):
         if getattr(options, name) is not None:
             overrides[name] = getattr(options, name)
+    # Not inherited: fine-tuning a distilled model on drawings must not distil it once more.
+    overrides["distilled_guidance"] = options.distilled_guidance or 1.0
     if options.procedural is not None:
         overrides["data"] = f"procedural:{options.procedural}"
     else:

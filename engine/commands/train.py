@@ -59,6 +59,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="extra loss weight per unit of a pixel's chroma (default: the model's, else 0)",
     )
+    parser.add_argument(
+        "--distil-guidance",
+        dest="distilled_guidance",
+        type=float,
+        default=None,
+        metavar="W",
+        help="teach the network to draw in one call what the --from model draws under colour "
+        "guidance W (1 to 4) in two",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice")
     parser.add_argument("--checkpoint-every", type=int, default=250, help="steps between saves")
 
@@ -71,6 +80,11 @@ def run(args: argparse.Namespace) -> int:
             raise EngineError(f"--{name.replace('_', '-')} must be positive, got {value}")
     if args.colour_weight is not None and args.colour_weight < 0:
         raise EngineError(f"--colour-weight must be 0 or more, got {args.colour_weight}")
+    guidance = args.distilled_guidance
+    if guidance is not None and not 1 <= guidance <= 4:
+        raise EngineError(f"--distil-guidance must be 1 to 4, got {guidance}")
+    if guidance is not None and args.from_dir is None:
+        raise EngineError("--distil-guidance needs --from, the model to learn from")
     options = TrainOptions(
         **{field.name: getattr(args, field.name) for field in fields(TrainOptions)}
     )

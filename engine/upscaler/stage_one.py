@@ -100,4 +100,4 @@ def _redraw(engine, images, regions, noises, strength: float) -> np.ndarray:
     # Each drawing's own main colour as the hint (models with one), as an artist's pick would be.
     hints = np.stack([hint_input(main_colour((image + 1.0) / 2.0)) for image in images])
     hints = hints.astype(np.float32)
-    return engine.sample_images(start.astype(np.float32), regions, hints, times, sampling.solver)
+    return engine.sample_images(start.astype(np.float32), regions, hints, times, sampling)

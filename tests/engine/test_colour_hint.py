@@ -13,28 +13,8 @@ from engine.diffusion.noise import constant_noise
 from engine.errors import EngineError
 from engine.model import build_network, denoise, takes_hint, transfer_weights
 from engine.request import GenerateRequest
-from engine.train import Trainer, make_batch, prepare_training_set, with_palette
+from engine.train import Trainer, make_batch, prepare_training_set
 from engine.weights import load_model, save_model
-
-
-@pytest.fixture(scope="module")
-def hinted_config(tiny_config) -> ModelConfig:
-    network = dataclasses.replace(tiny_config.network, colour_hint=True)
-    drawings = make_eyes(12, TRAIN_SEED, network.image_size)[0]
-    return with_palette(dataclasses.replace(tiny_config, network=network), drawings)
-
-
-@pytest.fixture(scope="module")
-def hinted_engine(hinted_config, tmp_path_factory):
-    from engine.pipeline import Engine
-
-    network = build_network(hinted_config.network)
-    rng = np.random.default_rng(2)
-    for weight in network.trainable_weights:
-        weight.assign(rng.normal(0, 0.3, weight.shape).astype(np.float32))
-    folder = tmp_path_factory.mktemp("hinted")
-    save_model(network, hinted_config, folder, {"trained_steps": 0, "note": "tiny hinted model"})
-    return Engine.load(folder)
 
 
 def _inputs(count: int = 2, size: int = 32):
@@ -62,6 +42,8 @@ def test_palette_is_saved_in_the_config_and_old_configs_load_without_one(hinted_
         ("colour", "palette", [0, 0, 300], "R, G, B triples"),
         ("colour", "hint_dropout", 1.5, "0 to 1"),
         ("network", "colour_hint", 1, "true or false"),
+        ("sampling", "colour_guidance", 0.5, "sampling.colour_guidance must be 1 to 4"),
+        ("train", "distilled_guidance", 5, "train.distilled_guidance must be 1 to 4"),
     ],
 )
 def test_bad_colour_settings_are_named(hinted_config, section, key, value, message):
