@@ -22,6 +22,7 @@ from engine.measure.metrics import (
     Strokes,
     chamfer,
     detail,
+    detail_added,
     diversity,
     nearest_distances,
     recall_precision,
@@ -31,6 +32,7 @@ from engine.measure.metrics import (
 from engine.measure.realism import (
     REFERENCE_COUNT,
     HeldOut,
+    framed_drawing,
     kid_x1000,
     measure_realism,
     sketch_seed,
@@ -103,6 +105,18 @@ def framed_sketch(sketch: np.ndarray, size: int) -> np.ndarray:
     return crop_to_model(layer, frame_sketch(layer), size)
 
 
+def drawings_detail_added(
+    drawings: np.ndarray, sketches: np.ndarray, sketch_strokes: list[Strokes], size: int
+) -> float:
+    """What the style itself adds beyond its sketches' strokes: detail_added of its finished
+    drawings (uint8, one per sketch) in their sketches' frames, the yardstick of the variants'."""
+    framed = [
+        framed_drawing(drawing / 255.0, opaque(sketch), size)
+        for drawing, sketch in zip(drawings, sketches, strict=True)
+    ]
+    return detail_added(np.stack(framed)[:, None], sketch_strokes)
+
+
 def generate_condition(
     engine: Engine, condition: Condition, layers: list[np.ndarray], count: int
 ) -> np.ndarray:
@@ -171,6 +185,7 @@ def score(
         "l1_outside": float(np.mean([d["l1_outside"] for d in diversities])),
         "one_minus_ssim": float(np.mean([d["one_minus_ssim"] for d in diversities])),
         "detail": float(np.mean(details)),
+        "detail_added": detail_added(outputs, sketch_strokes),
         "kid_x1000": kid_x1000(reference_features, style_features(flat)),
         "nearest_train_rms": float(nearest_distances(flat, training).mean()),
     }
@@ -219,6 +234,9 @@ def run_evaluation(
         "kid_floor_x1000": kid_x1000(reference_features, style_features(floor_set)),
         "real_nearest_train_rms": float(nearest_distances(floor_set, training).mean()),
         "sketch_detail": float(np.mean([detail(s) for s in sketches])),
+        "drawings_detail_added": drawings_detail_added(
+            held_drawings[:sketch_count], sketches_u8, sketch_strokes, size
+        ),
         "rows": [],
     }
     score_outputs = partial(

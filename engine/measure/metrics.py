@@ -103,6 +103,16 @@ def detail(image: np.ndarray) -> float:
     return float(painted(image).mean())
 
 
+def detail_added(outputs: np.ndarray, sketch_strokes: list[Strokes]) -> float:
+    """Share of the variants' painted pixels that lie farther than TOLERANCE_PX from their
+    sketch's ink: how much of what they paint is drawing added to the sketch, not its own lines
+    traced (metrics.detail counts both). 0 where nothing is painted; outputs: (sketches,
+    variants, S, S, 3) at the sketches' size."""
+    paint = painted(outputs)
+    beyond = np.stack([sketch.distance > TOLERANCE_PX for sketch in sketch_strokes])[:, None]
+    return float((paint & beyond).sum() / max(int(paint.sum()), 1))
+
+
 def nearest_distances(images: np.ndarray, references: np.ndarray) -> np.ndarray:
     """Root-mean-square pixel distance from each image to its nearest reference image."""
     a = images.reshape(len(images), -1).astype(np.float64)

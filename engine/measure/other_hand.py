@@ -20,13 +20,12 @@ from PIL import Image
 
 from engine.data.other_hand import other_hand_sketches
 from engine.data.strokes import extract_strokes
-from engine.diffusion.colour import painted
 from engine.framing import crop_to_model, frame_sketch
 from engine.images import flatten_on_white
 from engine.measure.comparison import fidelity
 from engine.measure.crispness import LAYER_SIDE, sharpness
 from engine.measure.evaluate import DEFAULT_LABEL, conditions, generate_condition
-from engine.measure.metrics import TOLERANCE_PX, Strokes, detail, strokes_of
+from engine.measure.metrics import detail, detail_added, strokes_of
 from engine.measure.realism import resize
 from engine.request import GenerateRequest
 
@@ -58,16 +57,6 @@ class _Keeping:
         result = self.engine.generate(request)
         self.results.append(result)
         return result
-
-
-def detail_added(outputs: np.ndarray, sketch_strokes: list[Strokes]) -> float:
-    """Share of the variants' painted pixels that lie farther than TOLERANCE_PX from their
-    sketch's ink: how much of what they paint is drawing added to the sketch, not its own lines
-    traced (metrics.detail counts both). 0 where nothing is painted; outputs: (sketches,
-    variants, S, S, 3) at the sketches' size."""
-    paint = painted(outputs)
-    beyond = np.stack([sketch.distance > TOLERANCE_PX for sketch in sketch_strokes])[:, None]
-    return float((paint & beyond).sum() / max(int(paint.sum()), 1))
 
 
 def crispness_ratio(layers: list[np.ndarray], results: list[GenerateResult]) -> dict[str, float]:

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from engine.measure.evaluate import DEFAULT_LABEL
+
 COLUMNS = [
     ("retrieval", "retrieval ↑", "{:.2f}"),
     ("chamfer_px", "chamfer px ↓", "{:.2f}"),
@@ -16,6 +18,7 @@ COLUMNS = [
     ("l1_inside", "L1 in band", "{:.3f}"),
     ("l1_outside", "L1 outside", "{:.3f}"),
     ("detail", "detail", "{:.3f}"),
+    ("detail_added", "detail added", "{:.3f}"),
     ("kid_x1000", "KID×1000 ↓", "{:.1f}"),
     ("nearest_train_rms", "nearest train RMS", "{:.3f}"),
 ]
@@ -27,7 +30,8 @@ def write_markdown(results: dict, path: Path) -> None:
         f"{results['sketches']} held-out sketches x {results['variants_per_sketch']} variants. "
         f"Retrieval chance = {results['chance_retrieval']:.2f}; KID×1000 real-vs-real floor = "
         f"{results['kid_floor_x1000']:.1f}; held-out drawings' nearest-train RMS = "
-        f"{results['real_nearest_train_rms']:.3f}; sketch detail = {results['sketch_detail']:.3f}.",
+        f"{results['real_nearest_train_rms']:.3f}; sketch detail = {results['sketch_detail']:.3f}; "
+        f"the held-out drawings' detail added = {results['drawings_detail_added']:.3f}.",
         "",
         "| condition | " + " | ".join(title for _, title, _ in COLUMNS) + " |",
         "|---" * (len(COLUMNS) + 1) + "|",
@@ -53,6 +57,7 @@ def write_markdown(results: dict, path: Path) -> None:
         lines += _crispness_lines(results["crispness"])
     if "other_hand" in results:
         lines += _other_hand_lines(results["other_hand"])
+        lines += _style_detail_lines(results)
     Path(path).write_text("\n".join(lines) + "\n")
 
 
@@ -166,6 +171,18 @@ def _other_hand_lines(other: dict) -> list[str]:
         met = "yes" if other["holds"][key] else "no"
         lines.append(f"| {name} | {value} | ≥ {other['targets'][key]} | {met} |")
     return lines
+
+
+def _style_detail_lines(results: dict) -> list[str]:
+    """The yardstick of detail added: what the style's own finished drawings add beyond their
+    sketches, beside what the default variants add beyond those same sketches."""
+    default = next(row for row in results["rows"] if row["label"] == DEFAULT_LABEL)
+    return [
+        "",
+        f"On the style's own held-out sketches ({results['sketches']}), the finished drawings "
+        f"add {results['drawings_detail_added']:.3f} beyond their sketch's strokes (same "
+        f"measure), and the default variants {default['detail_added']:.3f}.",
+    ]
 
 
 def _tile(image: np.ndarray, scale: int) -> Image.Image:

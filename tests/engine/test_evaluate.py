@@ -4,7 +4,9 @@ import json
 
 import numpy as np
 
-from engine.measure.evaluate import run_evaluation
+from engine.data.procedural import HELDOUT_SEED, make_eyes
+from engine.data.strokes import extract_strokes
+from engine.measure.evaluate import drawings_detail_added, framed_sketch, run_evaluation
 from engine.measure.metrics import (
     chamfer,
     diversity,
@@ -93,6 +95,18 @@ def test_a_tiny_evaluation_writes_its_report(tiny_engine, tmp_path):
     assert "## Eye sketches in another hand" in (tmp_path / "report.md").read_text()
     assert "| crispness: sharpness / the sketch's lines |" in (tmp_path / "report.md").read_text()
     assert (tmp_path / other["picture"]).stat().st_size > 0
+    # Detail added on the style's own sketches, with the style's finished drawings as yardstick.
+    assert all(0.0 <= row["detail_added"] <= 1.0 for row in results["rows"])
+    assert 0.0 <= results["drawings_detail_added"] < 1.0  # 0 at 32 px: all within 2 px of ink
+    assert "the finished drawings add" in (tmp_path / "report.md").read_text()
+
+
+def test_the_styles_detail_added_counts_the_drawing_beyond_its_sketch():
+    drawings, sketches = make_eyes(6, HELDOUT_SEED, 64)
+    strokes = [strokes_of(extract_strokes(framed_sketch(sketch, 64))) for sketch in sketches]
+    # A sketch "finished" as itself adds nothing; the finished drawings add their fills.
+    assert drawings_detail_added(sketches, sketches, strokes, 64) == 0.0
+    assert drawings_detail_added(drawings, sketches, strokes, 64) > 0.03
 
 
 def test_evaluation_at_a_layer_side_goes_through_both_stages(tiny_two_stage_dir, tmp_path):

@@ -14,7 +14,8 @@ from engine.data.procedural import HELDOUT_SEED, TRAIN_SEED, make_eye
 from engine.framing import crop_on_white, frame_sketch
 from engine.images import opaque
 from engine.measure.crispness import PENCIL_PER_PIXEL
-from engine.measure.other_hand import TARGETS, detail_added, measure_other_hand
+from engine.measure.metrics import detail_added
+from engine.measure.other_hand import TARGETS, measure_other_hand
 from engine.request import GenerateRequest, GenerateResult, Variant
 
 SIDE = 256
