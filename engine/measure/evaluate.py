@@ -256,23 +256,35 @@ def run_evaluation(
         engine, held_out, sketch_count, count, out_dir / "realism.png"
     )
     report("sampling: the model's own path against the paper's 16-step DDIM")
+    results["sampling"] = _compare_sampling(engine, results, score_outputs, layers, held_out, count)
+    results.update(_at_layers(engine, sketch_count, count, side, out_dir, report))
+    _write_report(results, sketches[:GRID_SKETCHES], examples, out_dir)
+    return results
+
+
+def _compare_sampling(
+    engine: Engine,
+    results: dict[str, Any],
+    score_outputs: Callable[[np.ndarray], dict[str, float]],
+    layers: list[np.ndarray],
+    held_out: HeldOut,
+    count: int,
+) -> dict:
+    """The model's own sampling path (its default row) against the paper's 16-step DDIM."""
     default = Condition(DEFAULT_LABEL, "mask")
 
     def score_paper_path(paper: Engine) -> dict[str, float]:
         return score_outputs(generate_condition(paper, default, layers, count))
 
-    results["sampling"] = compare_sampling(
+    return compare_sampling(
         engine,
         _row(results, default.label),
         score_paper_path,
         held_out,
-        sketch_count,
+        len(layers),
         count,
         results["realism"],
     )
-    results.update(_at_layers(engine, sketch_count, count, side, out_dir, report))
-    _write_report(results, sketches[:GRID_SKETCHES], examples, out_dir)
-    return results
 
 
 def _write_report(
