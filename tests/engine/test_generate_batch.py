@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.errors import Cancelled, EngineError
-from engine.request import GenerateRequest
+from engine.request import DEFAULT_STRENGTH, GenerateRequest
 from tests.conftest import draw_circle_sketch
 
 
@@ -17,7 +17,9 @@ def _requests() -> list[GenerateRequest]:
         GenerateRequest(sketch=ring, seed=7, count=2, steps=3),
         GenerateRequest(sketch=small, seed=100, count=3, steps=3, radius=6, colour="#3a7bd5"),
         # Another mode from the same level (the mask's default strength): the same stack.
-        GenerateRequest(sketch=ring, seed=9, count=1, steps=3, mode="sdedit", strength=0.9),
+        GenerateRequest(
+            sketch=ring, seed=9, count=1, steps=3, mode="sdedit", strength=DEFAULT_STRENGTH["mask"]
+        ),
         GenerateRequest(sketch=small, seed=5, count=1, steps=2),  # another schedule: own stack
     ]
 
