@@ -16,6 +16,7 @@ from engine.errors import EngineError
 from engine.model import denoise
 from engine.request import GenerateRequest
 from engine.train import WHITE, GuidanceDistiller, prepare_training_set, train
+from engine.training import TrainOptions, train_model
 from engine.weights import load_model
 
 
@@ -158,3 +159,27 @@ def test_bad_distillation_options_are_one_line(capsys, tmp_path, extra, message)
     code = main(["train", "--procedural", "4", "--out", str(tmp_path / "m"), *extra])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and message in err
+
+
+def test_fine_tuning_a_distilled_model_on_drawings_does_not_distil_again(
+    hinted_config, hinted_model_dir, tmp_path
+):
+    distilled = tmp_path / "distilled"
+    train(
+        _distilling(hinted_config, steps=1),
+        _data(32),
+        distilled,
+        from_dir=hinted_model_dir,
+        report=lambda t: None,
+    )
+    options = TrainOptions(
+        data_dir=None,
+        out=tmp_path / "taught",
+        from_dir=distilled,
+        stage="diffusion",
+        steps=1,
+        procedural=4,
+    )
+    train_model(options)
+    _, taught = load_model(tmp_path / "taught")
+    assert taught.train.distilled_guidance == 1.0 and taught.network.colour_hint
