@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from engine.config import PAPER_SAMPLING, ModelConfig, SamplingConfig
 from engine.diffusion.colour import hint_input, palette_colour, parse_colour
-from engine.diffusion.guidance import guided_prediction
+from engine.diffusion.guidance import PredictFn, guided_prediction
 from engine.diffusion.masks import dilate
 from engine.diffusion.method import keep_background, noise_at, sketch_under_noise
 from engine.diffusion.noise import constant_noise, random_noise
@@ -92,6 +92,23 @@ class Prepared:
         return (self.sampling, self.times.tobytes(), *shared)
 
 
+def compiled_denoiser(network) -> PredictFn:
+    """The network's denoise() on NumPy arrays, traced once per batch shape (reduce_retracing
+    keeps varying counts cheap): how generation, and the teacher of guidance distillation, call
+    a network step after step."""
+    traced = tf.function(
+        lambda images, masks, noise_rates, hints: denoise(
+            network, images, masks, noise_rates, hints
+        ),
+        reduce_retracing=True,
+    )
+
+    def predict(images, masks, noise_rates, hints) -> np.ndarray:
+        return traced(images.astype(np.float32), masks, noise_rates, hints).numpy()
+
+    return predict
+
+
 class Engine:
     """A loaded model and the one way to generate variants with it."""
 
@@ -107,13 +124,7 @@ class Engine:
         self.size = config.network.image_size
         self.constant = constant_noise(config.noise, self.size)
         self._device = device_name()
-        # One traced graph per batch shape; reduce_retracing keeps varying counts cheap.
-        self._predict = tf.function(
-            lambda images, masks, noise_rates, hints: denoise(
-                self.network, images, masks, noise_rates, hints
-            ),
-            reduce_retracing=True,
-        )
+        self._predict = compiled_denoiser(network)
         self._upscale = tf.function(
             lambda images, darkness: upscale(self.upscaler[0], images, darkness),
             reduce_retracing=True,
@@ -302,12 +313,9 @@ class Engine:
         #    each variant in its colour (models with the colour hint).
         guidance = 1.0 if not takes_hint(self.network) else sampling.colour_guidance
 
-        def predict(images, masks, noise_rates, hints) -> np.ndarray:
-            return self._predict(images.astype(np.float32), masks, noise_rates, hints).numpy()
-
         def denoise_fn(images: np.ndarray, noise_rate: float) -> np.ndarray:
             rates_in = np.full((len(images), 1, 1, 1), noise_rate, np.float32)
-            return guided_prediction(predict, images, masks, rates_in, hints, guidance)
+            return guided_prediction(self._predict, images, masks, rates_in, hints, guidance)
 
         return sample(
             denoise_fn,

@@ -34,7 +34,7 @@ DEFAULT_SEED = 0
 # (engine/measure/other_hand.py) retrieval among 8 rose from 0.73 to 0.97 at 0.9 on the weights
 # before guidance distillation, and from 0.94 to 0.98 at 0.85 on the distilled ones, whose
 # colours had room to pale a little (weights/README.md, "Sketches in another hand" and "Colour
-# guidance").
+# guidance, distilled").
 DEFAULT_STRENGTH = {"mask": 0.85, "sdedit": 0.5, "noise": 1.0}
 PAPER_MASK_STRENGTH = 1.0
 

@@ -20,6 +20,7 @@ from engine.diffusion.noise import constant_noise
 from engine.diffusion.schedule import rates
 from engine.errors import EngineError
 from engine.model import build_network, denoise, takes_hint, transfer_weights
+from engine.pipeline import compiled_denoiser
 from engine.progress import BetweenSteps
 from engine.trainer import EmaTrainer, progress_line, run_training
 from engine.weights import MODEL_FORMAT, load_model
@@ -174,22 +175,18 @@ class GuidanceDistiller(Trainer):
         self, config: ModelConfig, data: TrainingSet, out_dir: Path, teacher: keras.Model
     ) -> None:
         super().__init__(config, data, out_dir)
-        self._teacher = tf.function(
-            lambda images, masks, noise_rates, hints: denoise(
-                teacher, images, masks, noise_rates, hints
-            ),
-            reduce_retracing=True,
-        )
+        self._teacher = compiled_denoiser(teacher)
 
     def make_batch(self, rng: np.random.Generator):
         inputs, (targets, weights) = super().make_batch(rng)
         noisy_images, masks, noise_rates, hints = inputs
-
-        def teacher(*arrays: np.ndarray) -> np.ndarray:
-            return self._teacher(*arrays).numpy()
-
         guided = guided_prediction(
-            teacher, noisy_images, masks, noise_rates, hints, self.config.train.distilled_guidance
+            self._teacher,
+            noisy_images,
+            masks,
+            noise_rates,
+            hints,
+            self.config.train.distilled_guidance,
         )
         return inputs, (np.where(masks > 0, guided, targets).astype(np.float32), weights)
 

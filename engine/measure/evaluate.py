@@ -278,7 +278,7 @@ def _compare_sampling(
 
     return compare_sampling(
         engine,
-        _row(results, default.label),
+        row_of(results, default.label),
         score_paper_path,
         held_out,
         len(layers),
@@ -370,14 +370,15 @@ def held_out_eyes(count: int, side: int | None) -> HeldOut:
     return HeldOut([drawing for drawing, _ in eyes], [as_layer(sketch) for _, sketch in eyes])
 
 
-def _row(results: dict, label: str) -> dict:
+def row_of(results: dict, label: str) -> dict:
+    """The row of figures of the condition named `label`."""
     return next(row for row in results["rows"] if row["label"] == label)
 
 
 def recommend_radius(results: dict) -> int:
     """The most varied radius that keeps sdedit's retrieval (level 8, within 0.01): the default."""
-    floor = _row(results, "sdedit from level 8")["retrieval"] - 0.01
-    sweep = [_row(results, f"mask r={r}") for r in SWEEP_RADII]
+    floor = row_of(results, "sdedit from level 8")["retrieval"] - 0.01
+    sweep = [row_of(results, f"mask r={r}") for r in SWEEP_RADII]
     faithful = [row for row in sweep if row["retrieval"] >= floor] or sweep[:1]
     return max(faithful, key=lambda row: row["one_minus_ssim"])["radius"]
 
@@ -385,10 +386,10 @@ def recommend_radius(results: dict) -> int:
 def judge_claims(results: dict) -> dict[str, dict]:
     """The paper's four claims, each with the figures it rests on and whether it holds here."""
     chance = results["chance_retrieval"]
-    noise = _row(results, "noise")
-    sdedit = _row(results, "sdedit from level 8")
-    mask = _row(results, f"mask r={DEFAULT_RADIUS}")
-    sweep = [_row(results, f"mask r={r}") for r in SWEEP_RADII]
+    noise = row_of(results, "noise")
+    sdedit = row_of(results, "sdedit from level 8")
+    mask = row_of(results, f"mask r={DEFAULT_RADIUS}")
+    sweep = [row_of(results, f"mask r={r}") for r in SWEEP_RADII]
     details = [row["detail"] for row in sweep]
     rank_correlation = float(
         np.corrcoef(np.argsort(np.argsort(details)), np.arange(len(details)))[0, 1]

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from engine.measure.evaluate import DEFAULT_LABEL
+from engine.measure.evaluate import DEFAULT_LABEL, row_of
 
 COLUMNS = [
     ("retrieval", "retrieval ↑", "{:.2f}"),
@@ -176,7 +176,7 @@ def _other_hand_lines(other: dict) -> list[str]:
 def _style_detail_lines(results: dict) -> list[str]:
     """The yardstick of detail added: what the style's own finished drawings add beyond their
     sketches, beside what the default variants add beyond those same sketches."""
-    default = next(row for row in results["rows"] if row["label"] == DEFAULT_LABEL)
+    default = row_of(results, DEFAULT_LABEL)
     return [
         "",
         f"On the style's own held-out sketches ({results['sketches']}), the finished drawings "
