@@ -48,6 +48,12 @@ class UpscalerTrainConfig:
     # and how many re-drawings each drawing gets; 0 trains on degraded drawings only.
     stage_one_share: float = 0.5
     stage_one_per_drawing: int = 3
+    # Share of drawings whose sketch gains construction strokes the drawing lacks
+    # (engine.data.construction): the stage learns to draw a line only where stage 1 painted one.
+    construction_share: float = 0.0
+    # Largest blend of the 64 px input towards its 3 x 3 minimum: lines as dark and wide as
+    # stage 1 paints them, against the drawing's thinner ones.
+    thicken_max: float = 0.0
     seed: int = 0  # seed of every random choice in training
     data: str = "procedural:400+400"  # "procedural:EYES+SHAPES" or the drawings' folder
 
@@ -87,8 +93,9 @@ class UpscalerConfig:
                 f"config network.ladder: {len(network.ladder)} x2 rungs need a factor "
                 f"divisible by {2 ** len(network.ladder)}, got {network.factor}"
             )
-        if not 0.0 <= config.train.stage_one_share <= 1.0:
-            raise EngineError("config train.stage_one_share must be between 0 and 1")
+        for name in ("stage_one_share", "construction_share", "thicken_max"):
+            if not 0.0 <= getattr(config.train, name) <= 1.0:
+                raise EngineError(f"config train.{name} must be between 0 and 1")
         if config.train.stage_one_per_drawing < 0:
             raise EngineError("config train.stage_one_per_drawing must not be negative")
         return config

@@ -58,7 +58,9 @@ def procedural_drawings(
     """Eyes and other line art at random sides, rendered on two processes (CPU-bound PIL)."""
     jobs = [("eye", seed, index) for index in range(eyes)]
     jobs += [("shapes", seed, index) for index in range(shapes)]
-    render = _Renderer(config.min_side, config.max_side, factor, config.low_size)
+    render = _Renderer(
+        config.min_side, config.max_side, factor, config.low_size, config.construction_share
+    )
     with ProcessPoolExecutor(max_workers=2) as pool:
         return list(pool.map(render, jobs, chunksize=8))
 
@@ -69,8 +71,10 @@ class _Renderer:
     max_side: int
     factor: int
     low_size: int
+    construction_share: float
 
     def __call__(self, job: tuple[str, int, int]) -> HighResDrawing:
+        from engine.data.construction import with_construction
         from engine.data.procedural import make_eye
         from engine.data.shapes import make_shapes
 
@@ -87,6 +91,8 @@ class _Renderer:
             drawing, sketch = sample.drawing, sample.sketch
         else:
             drawing, sketch = make_shapes(stream, side, line_scale)
+        if rng.random() < self.construction_share:
+            sketch = with_construction(sketch, rng, line_scale)
         return to_training_drawing(drawing, sketch, self.low_size)
 
 
@@ -136,7 +142,9 @@ def _stage_one_input(
 
 
 def degrade(low: np.ndarray, config: UpscalerTrainConfig, rng: np.random.Generator) -> np.ndarray:
-    """Blur, shift, colour-shift and noise a 64 px image in [-1, 1], by random amounts."""
+    """Thicken lines, blur, shift, colour-shift and noise a 64 px image in [-1, 1], by random
+    amounts."""
+    low = thickened(low, rng.uniform(0, config.thicken_max)) if config.thicken_max else low
     sigma = rng.uniform(0.2, max(config.blur_max, 0.2))
     shift = rng.uniform(-config.shift_max, config.shift_max, 2)
     out = _shifted_blur(low, sigma, shift[0], axis=1)
@@ -145,6 +153,16 @@ def degrade(low: np.ndarray, config: UpscalerTrainConfig, rng: np.random.Generat
     offset = rng.uniform(-0.06, 0.06, 3)
     noise = rng.standard_normal(out.shape).astype(np.float32) * rng.uniform(0, config.noise_max)
     return np.clip((out - 1.0) * gain + 1.0 + offset + noise, -1.0, 1.0).astype(np.float32)
+
+
+def thickened(image: np.ndarray, amount: float) -> np.ndarray:
+    """The image blended by `amount` towards its 3 x 3 minimum: dark lines darker and wider."""
+    padded = np.pad(image, ((1, 1), (1, 1), (0, 0)), constant_values=1.0)
+    height, width = image.shape[:2]
+    darkest = np.min(
+        [padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)], axis=0
+    )
+    return (1.0 - amount) * image + amount * darkest
 
 
 def _shifted_blur(image: np.ndarray, sigma: float, shift: float, axis: int) -> np.ndarray:

@@ -7,13 +7,21 @@ import dataclasses
 import numpy as np
 import pytest
 
+from engine.data.construction import with_construction
+from engine.data.procedural import make_eye
 from engine.data.shapes import make_shape_drawings
 from engine.images import write_png
 from engine.paths import DEFAULT_MODEL_DIR
 from engine.pipeline import Engine
 from engine.request import GenerateRequest
 from engine.upscaler.config import UpscalerConfig
-from engine.upscaler.data import degrade, folder_drawings, make_upscaler_batch, procedural_drawings
+from engine.upscaler.data import (
+    degrade,
+    folder_drawings,
+    make_upscaler_batch,
+    procedural_drawings,
+    thickened,
+)
 from engine.upscaler.network import build_upscaler, resize_images, sketch_darkness, upscale
 from engine.upscaler.sizing import upscaled_side
 from engine.upscaler.stage_one import MAX_DEPARTURE, matched_colours, with_stage_one_guesses
@@ -70,6 +78,62 @@ def test_degrade_keeps_range_and_changes_the_image(tiny_upscaler_config):
     assert out.min() >= -1.0 and out.max() <= 1.0
     assert not np.allclose(out, low)
     assert out[8].mean() < 0.0 < out[0].mean()  # the line is still where it was, softened
+
+
+def test_thickening_widens_and_darkens_a_line_only():
+    low = np.ones((16, 16, 3), np.float32)
+    low[8, :] = -0.5
+    low[8, 4] = -1.0  # a darker dot on the line
+    out = thickened(low, 0.5)
+    assert (out[8, 3] < low[8, 3]).all()  # the dot darkens the line beside it
+    np.testing.assert_allclose(out[7, 10:], 0.25)  # a pixel wider each side, half as dark
+    np.testing.assert_allclose(out[9, 10:], 0.25)
+    np.testing.assert_array_equal(out[:6], low[:6])  # paper away from it untouched
+    np.testing.assert_array_equal(thickened(low, 0.0), low)
+
+
+def test_degrade_thickens_only_when_configured(tiny_upscaler_config):
+    low = np.ones((16, 16, 3), np.float32)
+    low[8, :] = -1.0
+    plain = tiny_upscaler_config.train
+    heavy = dataclasses.replace(plain, thicken_max=1.0)
+    darkness = [
+        (1.0 - degrade(low, config, np.random.default_rng(seed))).sum()
+        for seed in range(6)
+        for config in (plain, heavy)
+    ]
+    # The same random draws, except for the thickening: each heavy line carries more ink.
+    assert all(heavy > plain for plain, heavy in zip(darkness[::2], darkness[1::2], strict=True))
+
+
+def test_construction_strokes_lie_over_the_sketch_and_keep_its_lines():
+    sample = make_eye(np.random.default_rng([4, 0]), 256, 1.0)
+    sketch = sample.sketch
+    marked = with_construction(sketch, np.random.default_rng(1), 1.0)
+    assert marked.shape == sketch.shape and marked.dtype == np.uint8
+    assert (marked <= sketch).all()  # strokes only add graphite
+    added = (marked.min(-1) < 200) & (sketch.min(-1) >= 200)
+    assert added.sum() > 50
+    ys, xs = np.nonzero(sketch.min(-1) < 200)
+    new_ys, new_xs = np.nonzero(added)
+    margin = 0.35 * max(np.ptp(ys), np.ptp(xs))  # guides of the drawn part, around it
+    assert new_ys.min() >= ys.min() - margin and new_ys.max() <= ys.max() + margin
+    assert new_xs.min() >= xs.min() - margin and new_xs.max() <= xs.max() + margin
+    blank = np.full_like(sketch, 255)
+    np.testing.assert_array_equal(with_construction(blank, np.random.default_rng(1), 1.0), blank)
+
+
+def test_construction_share_marks_sketches_not_drawings(tiny_upscaler_config):
+    config = tiny_upscaler_config
+    marked_config = dataclasses.replace(config.train, construction_share=1.0)
+    factor = config.network.factor
+    plain = procedural_drawings(2, 1, config.train, factor, seed=0)
+    marked = procedural_drawings(2, 1, marked_config, factor, seed=0)
+    for before, after in zip(plain, marked, strict=True):
+        np.testing.assert_array_equal(before.drawing, after.drawing)
+        np.testing.assert_array_equal(before.low, after.low)
+        assert (after.darkness >= before.darkness).all()
+        assert (after.darkness > before.darkness + 60).sum() > 20
 
 
 def test_batches_are_cell_aligned_crops(tiny_upscaler_config):
@@ -181,6 +245,13 @@ def test_upscaler_config_names_the_wrong_field(tiny_upscaler_config):
     data["network"].update(factor=4, ladder=[8, 8, 8])  # three x2 rungs cannot fit in x4
     with pytest.raises(EngineError, match="network.ladder"):
         UpscalerConfig.from_dict(data)
+    data["network"]["ladder"] = [8]
+    for name in ("construction_share", "thicken_max"):
+        data["train"][name] = 1.5
+        with pytest.raises(EngineError, match=f"train.{name} must be between 0 and 1"):
+            UpscalerConfig.from_dict(data)
+        data["train"][name] = 0.5
+    assert UpscalerConfig.from_dict(data).train.thicken_max == 0.5
 
 
 def test_stages_saved_before_the_ladder_rebuild_without_rungs(tiny_upscaler_config):
