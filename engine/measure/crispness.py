@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from engine.data.construction import with_construction
 from engine.data.procedural import HELDOUT_SEED, make_eye
 from engine.images import LUMA_WEIGHTS, flatten_on_white
 from engine.request import GenerateRequest
@@ -198,6 +199,29 @@ def pipeline_table(
     return rows
 
 
+def construction_ink(engine: Engine, count: int = 12, side: int = LAYER_SIDE) -> dict[str, float]:
+    """How far the stage follows the pencil rather than the picture: fed the true 64 px
+    drawing, with construction guides added to the sketch that the drawing lacks.
+
+    The figure is how much darker than the drawing the output is on the guides' pixels (away
+    from the drawing's own edges), in luminance: with the guides in the sketch, and without
+    them (the stage's ordinary error on the same pixels).
+    """
+    darkening: dict[str, list[float]] = {"with_guides": [], "without_guides": []}
+    for index in range(count):
+        drawing, sketch = held_out_eye(index, side)
+        pencil = (sketch * 255).round().astype(np.uint8)
+        rng = np.random.default_rng([HELDOUT_SEED, index, 3])
+        marked = with_construction(pencil, rng, side * PENCIL_PER_PIXEL).astype(np.float32) / 255
+        edges = _grow(gradient_magnitude(drawing) > EDGE_THRESHOLD, 3)
+        guides = (_luminance(sketch) - _luminance(marked) > 0.25) & ~edges
+        low = _resize(drawing, engine.size, Image.Resampling.BOX)
+        for name, guide in (("with_guides", marked), ("without_guides", sketch)):
+            darker = _luminance(drawing) - _luminance(stage_on_truth(engine, low, guide, side))
+            darkening[name].append(float(np.clip(darker, 0, None)[guides].mean()))
+    return {name: float(np.mean(values)) for name, values in darkening.items()}
+
+
 def zoom_picture(
     engine: Engine, side: int = LAYER_SIDE, index: int = 0, crop: int = 360
 ) -> Image.Image:
@@ -224,6 +248,7 @@ def measure_crispness(engine: Engine, out_dir: Path, report: Callable[[str], Non
     """Both tables and the zoom picture (written to out_dir), for an engine with the stage."""
     truth = truth_table(engine)
     pipeline = pipeline_table(engine)
+    guides = construction_ink(engine)
     for row in truth:
         report(
             f"crispness {row['side']} px {row['method']:10s} PSNR {row['psnr_db']:.1f} dB  "
@@ -235,5 +260,15 @@ def measure_crispness(engine: Engine, out_dir: Path, report: Callable[[str], Non
             f"{row['sharpness_vs_sketch']:.2f}  fine detail {row['fine_detail']:.3f} "
             f"(drawing {row['truth_fine_detail']:.3f})"
         )
+    report(
+        f"crispness {LAYER_SIDE} px construction guides the drawing lacks: painted "
+        f"{guides['with_guides']:.3f} darker than the drawing ({guides['without_guides']:.3f} "
+        "without them in the sketch)"
+    )
     zoom_picture(engine).save(Path(out_dir) / ZOOM_PICTURE)
-    return {"truth": truth, "pipeline": pipeline, "picture": ZOOM_PICTURE}
+    return {
+        "truth": truth,
+        "pipeline": pipeline,
+        "construction_ink": guides,
+        "picture": ZOOM_PICTURE,
+    }

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from engine.measure.crispness import LAYER_SIDE
 from engine.measure.evaluate import DEFAULT_LABEL, row_of
 
 COLUMNS = [
@@ -129,7 +130,12 @@ def _crispness_lines(crispness: dict) -> list[str]:
             f"{row['sharpness_vs_truth']:.2f} | {row['fine_detail']:.3f} "
             f"({row['truth_fine_detail']:.3f}) |"
         )
+    guides = crispness["construction_ink"]
     lines += [
+        "",
+        "Construction guides in the sketch that the drawing lacks (the stage fed the true 64 px "
+        f"drawing, {LAYER_SIDE} px): painted {guides['with_guides']:.3f} darker than the drawing "
+        f"on them, {guides['without_guides']:.3f} on the same pixels without them in the sketch.",
         "",
         f"![one variant at 100 % zoom: sketch, blow-up, two stages]({crispness['picture']})",
     ]

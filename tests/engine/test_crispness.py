@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter
 
-from engine.measure.crispness import edge_f1, fine_detail, psnr, sharpness, stage_on_truth
+from engine.measure.crispness import (
+    construction_ink,
+    edge_f1,
+    fine_detail,
+    psnr,
+    sharpness,
+    stage_on_truth,
+)
 from engine.pipeline import Engine
 
 
@@ -48,3 +55,27 @@ def test_stage_on_truth_has_the_asked_side(tiny_two_stage_dir):
     sketch = np.ones((80, 80, 3), np.float32)
     out = stage_on_truth(engine, low, sketch, 80)
     assert out.shape == (80, 80, 3) and 0.0 <= out.min() and out.max() <= 1.0
+
+
+def test_construction_ink_tells_a_stage_that_follows_the_pencil(
+    tiny_two_stage_dir, tiny_upscaler_config, tmp_path
+):
+    import shutil
+
+    from engine.upscaler.network import build_upscaler
+    from engine.weights import UPSCALER_DIR, UPSCALER_FORMAT, save_model
+
+    # A fresh stage (zero output layer) is the bicubic blow-up: blind to the sketch.
+    blind = tmp_path / "blind"
+    shutil.copytree(tiny_two_stage_dir, blind)
+    shutil.rmtree(blind / UPSCALER_DIR)
+    network = build_upscaler(tiny_upscaler_config.network)
+    save_model(
+        network, tiny_upscaler_config, blind / UPSCALER_DIR, {"trained_steps": 0}, UPSCALER_FORMAT
+    )
+    figures = construction_ink(Engine.load(blind), count=2, side=128)
+    assert np.isfinite(figures["with_guides"])
+    assert figures["with_guides"] == figures["without_guides"]
+    # The random-weight stage reads the sketch, so the guides change what it paints there.
+    seeing = construction_ink(Engine.load(tiny_two_stage_dir), count=2, side=128)
+    assert seeing["with_guides"] != seeing["without_guides"]
