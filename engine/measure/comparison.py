@@ -14,17 +14,20 @@ import numpy as np
 
 from engine.data.strokes import extract_strokes
 from engine.framing import crop_to_model, frame_sketch
+from engine.measure.defects import sketch_defects, summarised
 from engine.measure.evaluate import held_out_eyes
 from engine.measure.metrics import detail, recall_precision, retrieval_accuracy, strokes_of
 from engine.measure.realism import (
     REALISM_SIDE,
     REFERENCE_COUNT,
+    framed_drawing,
     realism_table,
     reference_sets,
     resize,
     saturation_p90,
+    shrunk,
     sketch_seed,
-    variants_on_white,
+    variants_as_drawn,
     write_picture,
 )
 
@@ -55,23 +58,27 @@ def compare_models(
         if engine.size not in references_by_size:
             references_by_size[engine.size] = reference_sets(held_out, sketch_count, engine.size)
         real, references = references_by_size[engine.size]
-        variants = [
-            variants_on_white(engine, layer, count, REALISM_SIDE, seed=sketch_seed(number, count))
-            for number, layer in enumerate(layers)
-        ]
+        variants, defects = [], []
+        drawings = held_out.drawings[:sketch_count]
+        for number, (drawing, layer) in enumerate(zip(drawings, layers, strict=True)):
+            drawn = variants_as_drawn(engine, layer, count, seed=sketch_seed(number, count))
+            defects.append(sketch_defects(drawn, framed_drawing(drawing, layer, drawn.shape[1])))
+            variants.append(shrunk(drawn, REALISM_SIDE))
         (variants_row,) = realism_table(real, {"variants": np.concatenate(variants)})
         row = {
             "model": str(model),
             "trained_steps": _trained_steps(model),
             "kid_x1000": variants_row["kid_x1000"],
             "saturation_p90": variants_row["saturation_p90"],
+            **summarised(defects),
             **fidelity(engine.size, layers, variants),
         }
         rows.append(row)
         write_picture(engine, held_out, out_dir / f"{index:02d}-{model.name}.png")
         report(
             f"{model}: KID×1000 {row['kid_x1000']:.2f}  saturation {row['saturation_p90']:.3f}  "
-            f"retrieval {row['retrieval']:.2f}  recall {row['recall']:.2f}"
+            f"retrieval {row['retrieval']:.2f}  recall {row['recall']:.2f}  line weight "
+            f"{row['line_weight']:.2f}  colour spill {row['colour_spill']:.4f}"
         )
     summary = {
         "sketches": sketch_count,
@@ -121,17 +128,21 @@ def _markdown(summary: dict) -> str:
         f"default settings; realism against held-out finished drawings (the drawings' own "
         f"saturation {summary['real_saturation_p90']:.3f}).",
         "",
-        "| set | steps | KID×1000 ↓ | saturation ↑ | retrieval ↑ | recall ↑ | detail |",
-        "|---|---|---|---|---|---|---|",
+        "Line weight: the variants' dark pixels over their drawings' (1: as heavy as drawn). "
+        "Colour spill: chroma painted on the drawing's white paper near its paint.",
+        "",
+        "| set | steps | KID×1000 ↓ | saturation ↑ | retrieval ↑ | recall ↑ | detail | "
+        "line weight | colour spill ↓ |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in summary["references"]:
         lines.append(
-            f"| {row['set']} | | {row['kid_x1000']:.2f} | {row['saturation_p90']:.3f} | | | |"
+            f"| {row['set']} | | {row['kid_x1000']:.2f} | {row['saturation_p90']:.3f} | | | | | |"
         )
     for row in summary["models"]:
         lines.append(
             f"| {row['model']} | {row['trained_steps']} | {row['kid_x1000']:.2f} | "
             f"{row['saturation_p90']:.3f} | {row['retrieval']:.2f} | {row['recall']:.2f} | "
-            f"{row['detail']:.3f} |"
+            f"{row['detail']:.3f} | {row['line_weight']:.2f} | {row['colour_spill']:.4f} |"
         )
     return "\n".join(lines) + "\n"

@@ -182,13 +182,19 @@ def variants_on_white(
 ) -> np.ndarray:
     """An engine's default variants of a sketch layer in its frame on white: (count, S, S, 3),
     with seeds from `seed` on."""
+    return shrunk(variants_as_drawn(engine, layer, count, seed), side)
+
+
+def variants_as_drawn(engine: Engine, layer: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """The default variants in their frame on white at the pixels the engine drew them:
+    (count, P, P, 3) float in [0, 1], with seeds from `seed` on."""
     result = engine.generate(GenerateRequest(sketch=layer, count=count, seed=seed))
-    return np.stack(
-        [
-            resize(flatten_on_white(variant.patch), side, Image.Resampling.LANCZOS)
-            for variant in result.variants
-        ]
-    )
+    return np.stack([flatten_on_white(variant.patch) for variant in result.variants])
+
+
+def shrunk(images: np.ndarray, side: int) -> np.ndarray:
+    """Images (N, P, P, 3) resized to side as realism compares them."""
+    return np.stack([resize(image, side, Image.Resampling.LANCZOS) for image in images])
 
 
 def measure_realism(

@@ -152,6 +152,8 @@ def test_models_are_compared_on_the_same_held_out_sketches(tiny_model_dir, tmp_p
     assert [row["set"] for row in summary["references"]][0] == "other real drawings (floor)"
     table = (tmp_path / "comparison.md").read_text()
     assert table.count(str(tiny_model_dir)) == 2 and "| real drawings in greyscale |" in table
+    assert "| line weight | colour spill ↓ |" in table
+    assert rows[0]["line_weight"] >= 0 and 0 <= rows[0]["colour_spill"] <= 1
     assert len(list(tmp_path.glob("*.png"))) == 2
 
 

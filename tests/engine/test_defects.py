@@ -1,0 +1,54 @@
+"""Line weight and colour spill: the variants' lines and washes against their own drawings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.measure.defects import sketch_defects, summarised
+
+
+def _drawing(side: int = 256) -> np.ndarray:
+    """A drawing on white: a dark lid line over a teal iris disc, in a frame of `side` px."""
+    image = np.ones((side, side, 3), np.float32)
+    unit = side // 64
+    image[20 * unit : 22 * unit, 8 * unit : 56 * unit] = 0.1
+    ys, xs = np.mgrid[:side, :side] / unit
+    image[(ys - 36) ** 2 + (xs - 32) ** 2 < 64] = (0.1, 0.6, 0.6)
+    return image
+
+
+def _figures(variant: np.ndarray, drawing: np.ndarray) -> dict[str, float]:
+    return summarised([sketch_defects(variant[None], drawing)])
+
+
+def test_a_variant_drawn_as_its_drawing_has_weight_one_and_no_spill():
+    drawing = _drawing()
+    assert _figures(drawing, drawing) == {"line_weight": pytest.approx(1.0), "colour_spill": 0.0}
+
+
+def test_heavier_lines_weigh_more_than_the_drawings():
+    drawing = _drawing()
+    heavy = drawing.copy()
+    heavy[72:96, 32:224] = 0.1  # the lid three times as thick
+    assert _figures(heavy, drawing)["line_weight"] > 1.5
+    # Line weight is the sketches' dark pixels together over their drawings'.
+    both = summarised(
+        [sketch_defects(heavy[None], drawing), sketch_defects(drawing[None], drawing)]
+    )
+    assert 1.0 < both["line_weight"] < _figures(heavy, drawing)["line_weight"]
+
+
+def test_a_wash_below_the_iris_spills_and_one_far_from_the_drawing_does_not():
+    drawing = _drawing()
+    lilac = (0.85, 0.7, 0.9)
+    drip = drawing.copy()
+    drip[184:200, 112:144] = lilac  # 2-6 px (of 64) below the iris
+    far = drawing.copy()
+    far[240:256, 0:16] = lilac  # a corner of the frame, away from the eye
+    assert _figures(drip, drawing)["colour_spill"] > 0.002
+    assert _figures(far, drawing)["colour_spill"] == 0.0
+    # Grey on the paper is not colour: heavier lines are line weight's business.
+    grey = drawing.copy()
+    grey[184:200, 112:144] = 0.5
+    assert _figures(grey, drawing)["colour_spill"] == 0.0
