@@ -50,7 +50,7 @@ def sketch_defects(variants: np.ndarray, drawing: np.ndarray) -> SketchDefects:
 
 def summarised(sketches: list[SketchDefects]) -> dict[str, float]:
     """Line weight (the variants' dark pixels over their drawings') and mean colour spill."""
-    drawn = np.mean([sketch.drawing_dark_share for sketch in sketches])
+    drawn = float(np.mean([sketch.drawing_dark_share for sketch in sketches]))
     return {
         "line_weight": float(np.mean([s.dark_share for s in sketches]) / max(drawn, 1e-9)),
         "colour_spill": float(np.mean([sketch.colour_spill for sketch in sketches])),
