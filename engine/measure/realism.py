@@ -243,13 +243,21 @@ def write_picture(engine: Engine, held_out: HeldOut, path: Path) -> None:
             crop_to_model(layer, frame_sketch(layer), side),
         ]
         tiles += list(variants_on_white(engine, layer, PICTURE_VARIANTS, side))
-        columns.append(np.concatenate([_padded(tile, 8) for tile in tiles]))
-    height = max(column.shape[0] for column in columns)
-    picture = np.concatenate([_padded(column, 0, height) for column in columns], axis=1)
+        columns.append(tiles)
+    # Each row as tall as its tallest tile, so that frames of different sizes stay in line.
+    heights = [max(tile.shape[0] for tile in row) + 8 for row in zip(*columns, strict=True)]
+    picture = np.concatenate(
+        [
+            np.concatenate(
+                [_padded(tile, 8, height) for tile, height in zip(column, heights, strict=True)]
+            )
+            for column in columns
+        ],
+        axis=1,
+    )
     Image.fromarray((picture * 255).round().astype(np.uint8), "RGB").save(path)
 
 
-def _padded(image: np.ndarray, gap: int, height: int | None = None) -> np.ndarray:
-    """The image with white below (to `height`, or by `gap`) and `gap` to its right."""
-    below = (height - image.shape[0]) if height is not None else gap
-    return np.pad(image, ((0, below), (0, gap), (0, 0)), constant_values=1.0)
+def _padded(image: np.ndarray, gap: int, height: int) -> np.ndarray:
+    """The image with white below it up to `height` and `gap` to its right."""
+    return np.pad(image, ((0, height - image.shape[0]), (0, gap), (0, 0)), constant_values=1.0)
