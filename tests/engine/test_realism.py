@@ -58,3 +58,26 @@ def test_features_have_one_row_per_image_at_any_side(drawings):
     assert small.shape == large.shape == (3, small.shape[1])
     # Edge features are scaled to be size-free: the same drawing at twice the side is close.
     assert np.abs(small - large).max() < 0.3
+
+
+def test_the_picture_keeps_each_row_in_line_when_frames_differ(tiny_model_dir, tmp_path):
+    from PIL import Image
+
+    from engine.framing import crop_to_model, frame_sketch
+    from engine.measure.evaluate import held_out_eyes
+    from engine.measure.realism import PICTURE_COLUMNS, write_picture
+    from engine.pipeline import Engine
+
+    held_out = held_out_eyes(PICTURE_COLUMNS, 256)
+    sides = [frame_sketch(layer).side for layer in held_out.layers]
+    assert len(set(sides)) > 1  # the case at stake: frames of different sizes
+    write_picture(Engine.load(tiny_model_dir), held_out, tmp_path / "picture.png")
+    picture = np.asarray(Image.open(tmp_path / "picture.png")).astype(np.float32) / 255.0
+    row = max(sides) + 8  # every row as tall as the tallest frame, and a gap
+    left = 0
+    for layer, side in zip(held_out.layers, sides, strict=True):
+        sketch = crop_to_model(layer, frame_sketch(layer), side)
+        first_ink = np.flatnonzero((sketch.min(axis=-1) < 0.5).any(axis=1))[0]
+        column = picture[row : 2 * row, left : left + side]  # the second row: the sketches
+        assert np.flatnonzero((column.min(axis=-1) < 0.5).any(axis=1))[0] == first_ink
+        left += side + 8
