@@ -14,20 +14,15 @@ import numpy as np
 
 from engine.data.strokes import extract_strokes
 from engine.framing import crop_to_model, frame_sketch
-from engine.measure.defects import sketch_defects, summarised
 from engine.measure.evaluate import held_out_eyes
 from engine.measure.metrics import detail, recall_precision, retrieval_accuracy, strokes_of
 from engine.measure.realism import (
-    REALISM_SIDE,
     REFERENCE_COUNT,
-    framed_drawing,
+    judged_variants,
     realism_table,
     reference_sets,
     resize,
     saturation_p90,
-    shrunk,
-    sketch_seed,
-    variants_as_drawn,
     write_picture,
 )
 
@@ -58,19 +53,14 @@ def compare_models(
         if engine.size not in references_by_size:
             references_by_size[engine.size] = reference_sets(held_out, sketch_count, engine.size)
         real, references = references_by_size[engine.size]
-        variants, defects = [], []
-        drawings = held_out.drawings[:sketch_count]
-        for number, (drawing, layer) in enumerate(zip(drawings, layers, strict=True)):
-            drawn = variants_as_drawn(engine, layer, count, seed=sketch_seed(number, count))
-            defects.append(sketch_defects(drawn, framed_drawing(drawing, layer, drawn.shape[1])))
-            variants.append(shrunk(drawn, REALISM_SIDE))
+        variants, defects = judged_variants(engine, held_out, sketch_count, count)
         (variants_row,) = realism_table(real, {"variants": np.concatenate(variants)})
         row = {
             "model": str(model),
             "trained_steps": _trained_steps(model),
             "kid_x1000": variants_row["kid_x1000"],
             "saturation_p90": variants_row["saturation_p90"],
-            **summarised(defects),
+            **defects,
             **fidelity(engine.size, layers, variants),
         }
         rows.append(row)

@@ -19,6 +19,7 @@ from PIL import Image
 from engine.diffusion.colour import hue_saturation, painted
 from engine.framing import crop_to_model, frame_sketch
 from engine.images import flatten_on_white, opaque
+from engine.measure.defects import sketch_defects, summarised
 from engine.request import GenerateRequest
 
 if TYPE_CHECKING:  # the pipeline imports TensorFlow; the measurements take it as given
@@ -207,14 +208,31 @@ def measure_realism(
     variants, at the layer's size. Returns the table rows and the real drawings' saturation.
     """
     real, sets = reference_sets(held_out, sketch_count, engine.size)
-    variants = [
-        variants_on_white(engine, layer, count, REALISM_SIDE, seed=sketch_seed(index, count))
-        for index, layer in enumerate(held_out.layers[:sketch_count])
-    ]
+    variants, defects = judged_variants(engine, held_out, sketch_count, count)
     rows = realism_table(real, {**sets, "variants (default settings)": np.concatenate(variants)})
     if picture is not None:
         write_picture(engine, held_out, picture)
-    return {"side": REALISM_SIDE, "real_saturation_p90": saturation_p90(real), "rows": rows}
+    return {
+        "side": REALISM_SIDE,
+        "real_saturation_p90": saturation_p90(real),
+        "rows": rows,
+        **defects,
+    }
+
+
+def judged_variants(
+    engine: Engine, held_out: HeldOut, sketch_count: int, count: int
+) -> tuple[list[np.ndarray], dict[str, float]]:
+    """The default variants of the first `sketch_count` held-out sketches (each its own seeds)
+    at REALISM_SIDE, and their line weight and colour spill against their own drawings, measured
+    at the pixels the engine drew them."""
+    variants, defects = [], []
+    pairs = zip(held_out.drawings[:sketch_count], held_out.layers[:sketch_count], strict=True)
+    for index, (drawing, layer) in enumerate(pairs):
+        drawn = variants_as_drawn(engine, layer, count, seed=sketch_seed(index, count))
+        defects.append(sketch_defects(drawn, framed_drawing(drawing, layer, drawn.shape[1])))
+        variants.append(shrunk(drawn, REALISM_SIDE))
+    return variants, summarised(defects)
 
 
 def reference_sets(

@@ -77,6 +77,13 @@ def _realism_lines(realism: dict) -> list[str]:
     ]
     for row in realism["rows"]:
         lines.append(f"| {row['set']} | {row['kid_x1000']:.2f} | {row['saturation_p90']:.3f} |")
+    lines += [
+        "",
+        f"Against each variant's own drawing, at the layer's pixels: line weight "
+        f"{realism['line_weight']:.2f} (the variants' dark pixels over the drawings'; 1: as "
+        f"heavy as drawn), colour spill {realism['colour_spill']:.4f} (mean chroma on the "
+        "drawing's white paper near its paint; the drawings: 0).",
+    ]
     return lines
 
 

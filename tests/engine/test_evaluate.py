@@ -83,6 +83,8 @@ def test_a_tiny_evaluation_writes_its_report(tiny_engine, tmp_path):
         assert (tmp_path / name).stat().st_size > 0
     assert json.loads((tmp_path / "results.json").read_text())["sketches"] == 2
     assert "| mask r=7 |" in (tmp_path / "report.md").read_text()
+    assert results["realism"]["line_weight"] >= 0 and 0 <= results["realism"]["colour_spill"] <= 1
+    assert "colour spill" in (tmp_path / "report.md").read_text()
     # The tiny model samples as the paper does (no sampling section): both paths are the same
     # variants of the same sketches, so every ratio is exactly 1.
     sampling = results["sampling"]
