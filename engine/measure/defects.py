@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from engine.diffusion.masks import dilate
+from engine.images import LUMA_WEIGHTS
 
 DARK = 0.35  # luminance below which a pixel is line ink
 PAPER = 0.96  # every channel above this: white paper
@@ -24,7 +25,6 @@ PAPER = 0.96  # every channel above this: white paper
 MASK_SIDE = 128
 EDGE_CLEARANCE = 2
 NEARBY = 12
-LUMINANCE = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 @dataclass(frozen=True)
@@ -72,4 +72,4 @@ def _paper_near_paint(paint: np.ndarray) -> np.ndarray:
 
 
 def _dark_share(images: np.ndarray) -> float:
-    return float((images @ LUMINANCE < DARK).mean())
+    return float((images @ np.asarray(LUMA_WEIGHTS, np.float32) < DARK).mean())
