@@ -198,4 +198,4 @@ def _with_stage_one(
         return drawings
     count = train_config.stage_one_per_drawing
     report(f"upscaling stage: {count} stage-1 re-drawings each, by {source}")
-    return with_stage_one_guesses(drawings, network, model_config, count, options.seed)
+    return with_stage_one_guesses(drawings, network, model_config, train_config, options.seed)

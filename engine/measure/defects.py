@@ -6,6 +6,10 @@ and at the layer's own pixels (a thumbnail's resampling would decide how dark a 
   as drawn.
 - colour spill: the chroma a variant paints where its drawing is white paper near its paint
   (the eye white and just around the eye): washes and drips below the iris.
+- flat fills: the share of a picture's fill pixels (painted, lighter than line ink, away from
+  edges) whose colour is flat or gently shaded, for the variants and for their drawings: cel
+  shading is even areas meeting at crisp edges, where mottling and streaks change colour
+  everywhere.
 """
 
 from __future__ import annotations
@@ -25,6 +29,13 @@ PAPER = 0.96  # every channel above this: white paper
 MASK_SIDE = 128
 EDGE_CLEARANCE = 2
 NEARBY = 12
+# Fills are judged on the frame at MASK_SIDE too, so a gradient over an iris counts the same on
+# every layer size. A step of colour this large between neighbours is an edge (the pupil, a
+# highlight, the crescent), not fill; below FLAT_STEP to every neighbour a fill is flat (the
+# drawings' resampled cel shading: 0.95 of their fill pixels; at 0.01 their gentle gradients
+# would count as unflat, 0.48).
+EDGE_STEP = 0.12
+FLAT_STEP = 0.02
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,8 @@ class SketchDefects:
     dark_share: float
     drawing_dark_share: float
     colour_spill: float
+    flat_share: float
+    drawing_flat_share: float
 
 
 def sketch_defects(variants: np.ndarray, drawing: np.ndarray) -> SketchDefects:
@@ -45,16 +58,45 @@ def sketch_defects(variants: np.ndarray, drawing: np.ndarray) -> SketchDefects:
         dark_share=_dark_share(variants),
         drawing_dark_share=_dark_share(drawing),
         colour_spill=float(chroma[:, paper].mean()) if paper.any() else 0.0,
+        flat_share=float(np.mean([flat_fill_share(variant) for variant in variants])),
+        drawing_flat_share=flat_fill_share(drawing),
     )
 
 
 def summarised(sketches: list[SketchDefects]) -> dict[str, float]:
-    """Line weight (the variants' dark pixels over their drawings') and mean colour spill."""
+    """Line weight (the variants' dark pixels over their drawings'), mean colour spill, and the
+    variants' and the drawings' mean flat-fill shares."""
     drawn = float(np.mean([sketch.drawing_dark_share for sketch in sketches]))
     return {
         "line_weight": float(np.mean([s.dark_share for s in sketches]) / max(drawn, 1e-9)),
         "colour_spill": float(np.mean([sketch.colour_spill for sketch in sketches])),
+        "flat_fills": float(np.mean([sketch.flat_share for sketch in sketches])),
+        "drawings_flat_fills": float(np.mean([sketch.drawing_flat_share for sketch in sketches])),
     }
+
+
+def flat_fill_share(image: np.ndarray) -> float:
+    """Share of an image's (S, S, 3) fill pixels, on the frame at MASK_SIDE, whose colour steps
+    to each of its four neighbours by less than FLAT_STEP; 0 when it has no fill."""
+    picture = Image.fromarray((np.clip(image, 0, 1) * 255).round().astype(np.uint8))
+    resized = picture.resize((MASK_SIDE, MASK_SIDE), Image.Resampling.BOX)
+    small = np.asarray(resized, np.float32) / 255.0
+    across = np.abs(np.diff(small, axis=1)).max(axis=-1)  # (S, S - 1): step to the right
+    down = np.abs(np.diff(small, axis=0)).max(axis=-1)  # (S - 1, S): step downwards
+    step = np.maximum.reduce(
+        [
+            np.pad(across, ((0, 0), (0, 1))),  # to the right neighbour
+            np.pad(across, ((0, 0), (1, 0))),  # to the left one
+            np.pad(down, ((0, 1), (0, 0))),
+            np.pad(down, ((1, 0), (0, 0))),
+        ]
+    )
+    fill = (
+        (small.min(axis=-1) <= PAPER)
+        & (small @ np.asarray(LUMA_WEIGHTS, np.float32) >= DARK)
+        & ~dilate(step > EDGE_STEP, 1)
+    )
+    return float((step[fill] < FLAT_STEP).mean()) if fill.any() else 0.0
 
 
 def _paper_near_paint(paint: np.ndarray) -> np.ndarray:

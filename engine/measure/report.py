@@ -82,7 +82,9 @@ def _realism_lines(realism: dict) -> list[str]:
         f"Against each variant's own drawing, at the layer's pixels: line weight "
         f"{realism['line_weight']:.2f} (the variants' dark pixels over the drawings'; 1: as "
         f"heavy as drawn), colour spill {realism['colour_spill']:.4f} (mean chroma on the "
-        "drawing's white paper near its paint; the drawings: 0).",
+        "drawing's white paper near its paint; the drawings: 0), flat fills "
+        f"{realism['flat_fills']:.2f} (share of the fill pixels whose colour is flat; the "
+        f"drawings: {realism['drawings_flat_fills']:.2f}).",
     ]
     return lines
 

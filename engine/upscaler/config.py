@@ -48,6 +48,15 @@ class UpscalerTrainConfig:
     # and how many re-drawings each drawing gets; 0 trains on degraded drawings only.
     stage_one_share: float = 0.5
     stage_one_per_drawing: int = 3
+    # Share of the schedule each re-drawing re-runs, drawn between these: enough to show stage
+    # 1's flaws, not so much that it draws another eye.
+    stage_one_strength_min: float = 0.15
+    stage_one_strength_max: float = 0.5
+    # A re-drawing further from its drawing than this (mean |difference| in [-1, 1]) is a new
+    # drawing, not a flawed copy: training on it would teach the stage to invent, so it is
+    # dropped. Stage 1's eyes stay within 0.03-0.05 at strengths up to 0.5; a subject it does
+    # not know (the shapes) turns into eye-like blobs at 0.08-0.2.
+    stage_one_departure: float = 0.06
     # Share of drawings whose sketch gains construction strokes the drawing lacks
     # (engine.data.construction): the stage learns to draw a line only where stage 1 painted one.
     construction_share: float = 0.0
@@ -93,9 +102,21 @@ class UpscalerConfig:
                 f"config network.ladder: {len(network.ladder)} x2 rungs need a factor "
                 f"divisible by {2 ** len(network.ladder)}, got {network.factor}"
             )
-        for name in ("stage_one_share", "construction_share", "thicken_max"):
+        for name in (
+            "stage_one_share",
+            "construction_share",
+            "thicken_max",
+            "stage_one_strength_min",
+            "stage_one_strength_max",
+        ):
             if not 0.0 <= getattr(config.train, name) <= 1.0:
                 raise EngineError(f"config train.{name} must be between 0 and 1")
+        if config.train.stage_one_strength_min > config.train.stage_one_strength_max:
+            raise EngineError(
+                "config train.stage_one_strength_min must not exceed stage_one_strength_max"
+            )
+        if config.train.stage_one_departure <= 0:
+            raise EngineError("config train.stage_one_departure must be positive")
         if config.train.stage_one_per_drawing < 0:
             raise EngineError("config train.stage_one_per_drawing must not be negative")
         return config

@@ -22,25 +22,20 @@ from engine.diffusion.method import keep_background, noise_at
 from engine.diffusion.schedule import sampling_times
 from engine.framing import at_model_size, model_ink
 from engine.request import DEFAULT_RADIUS
+from engine.upscaler.config import UpscalerTrainConfig
 from engine.upscaler.data import HighResDrawing
-
-STRENGTHS = (0.15, 0.5)  # share of the schedule re-run: enough to show stage 1's flaws, not redraw
-# A re-drawing further from its drawing than this (mean |difference| in [-1, 1]) is a new
-# drawing, not a flawed copy: training on it would teach the stage to invent, so it is dropped.
-# Stage 1's eyes stay within 0.03-0.05; a subject it does not know (the shapes) turns into
-# eye-like blobs at 0.08-0.2.
-MAX_DEPARTURE = 0.06
 
 
 def with_stage_one_guesses(
     drawings: list[HighResDrawing],
     network,
     config: ModelConfig,
-    per_drawing: int,
+    recipe: UpscalerTrainConfig,
     seed: int,
     batch_size: int = 64,
 ) -> list[HighResDrawing]:
-    """The drawings, each with `per_drawing` stage-1 re-drawings of its 64 px version."""
+    """The drawings, each with up to `recipe.stage_one_per_drawing` stage-1 re-drawings of its
+    64 px version, at the recipe's strengths, those that departed too far dropped."""
     from engine.pipeline import Engine  # TensorFlow: only when a training needs it
 
     # Sampled as generation samples the model (its config's solver and steps): the flaws of the
@@ -49,18 +44,18 @@ def with_stage_one_guesses(
     rng = np.random.default_rng([seed, 7])
     size = config.network.image_size
     # Shuffled, so a drawing's re-drawings fall in different batches, each at its own strength.
-    jobs = rng.permutation(np.repeat(np.arange(len(drawings)), per_drawing))
+    jobs = rng.permutation(np.repeat(np.arange(len(drawings)), recipe.stage_one_per_drawing))
     guesses: list[list[np.ndarray]] = [[] for _ in drawings]
     for start in range(0, len(jobs), batch_size):
         chunk = jobs[start : start + batch_size]
         images = np.stack([drawings[index].low for index in chunk])
         regions = np.stack([_region(drawings[index], size) for index in chunk])
         noises = rng.standard_normal(images.shape).astype(np.float32)
-        strength = rng.uniform(*STRENGTHS)
+        strength = rng.uniform(recipe.stage_one_strength_min, recipe.stage_one_strength_max)
         redrawn = _redraw(engine, images, regions, noises, strength)
         for index, image in zip(chunk, redrawn, strict=True):
             matched = matched_colours(image, drawings[index].low)
-            if np.abs(matched - drawings[index].low).mean() <= MAX_DEPARTURE:
+            if np.abs(matched - drawings[index].low).mean() <= recipe.stage_one_departure:
                 guesses[index].append(matched)
     return [
         replace(drawing, stage_one=np.stack(found).astype(np.float32) if found else None)

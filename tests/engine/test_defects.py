@@ -1,11 +1,12 @@
-"""Line weight and colour spill: the variants' lines and washes against their own drawings."""
+"""Line weight, colour spill and flat fills: the variants' lines, washes and fills against their
+own drawings."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from engine.measure.defects import sketch_defects, summarised
+from engine.measure.defects import flat_fill_share, sketch_defects, summarised
 
 
 def _drawing(side: int = 256) -> np.ndarray:
@@ -24,7 +25,9 @@ def _figures(variant: np.ndarray, drawing: np.ndarray) -> dict[str, float]:
 
 def test_a_variant_drawn_as_its_drawing_has_weight_one_and_no_spill():
     drawing = _drawing()
-    assert _figures(drawing, drawing) == {"line_weight": pytest.approx(1.0), "colour_spill": 0.0}
+    figures = _figures(drawing, drawing)
+    assert figures["line_weight"] == pytest.approx(1.0) and figures["colour_spill"] == 0.0
+    assert figures["flat_fills"] == figures["drawings_flat_fills"] > 0.9
 
 
 def test_heavier_lines_weigh_more_than_the_drawings():
@@ -52,3 +55,18 @@ def test_a_wash_below_the_iris_spills_and_one_far_from_the_drawing_does_not():
     grey = drawing.copy()
     grey[184:200, 112:144] = 0.5
     assert _figures(grey, drawing)["colour_spill"] == 0.0
+
+
+def test_a_mottled_iris_is_not_flat_and_the_styles_gentle_shading_is():
+    drawing = _drawing()
+    assert flat_fill_share(drawing) > 0.9  # the disc's rim and the lid are edges, not fill
+    iris = np.all(np.isclose(drawing, (0.1, 0.6, 0.6)), axis=-1)
+    assert iris.sum() > 2000
+    ys = np.mgrid[:256, :256][0]
+    shaded = drawing.copy()  # the teal darkening towards the top, as the drawings' irises do
+    shaded[iris] *= (0.55 + 0.45 * (ys[iris] - 112) / 64)[:, None].clip(0.5, 1.0)
+    mottled = drawing.copy()
+    blotches = np.kron(np.random.default_rng(0).uniform(-0.06, 0.06, (32, 32)), np.ones((8, 8)))
+    mottled[iris] += blotches[iris][:, None]
+    assert flat_fill_share(shaded) > 0.9 and flat_fill_share(mottled) < 0.5
+    assert flat_fill_share(np.ones((256, 256, 3), np.float32)) == 0.0  # paper only: no fill

@@ -24,7 +24,7 @@ from engine.upscaler.data import (
 )
 from engine.upscaler.network import build_upscaler, resize_images, sketch_darkness, upscale
 from engine.upscaler.sizing import upscaled_side
-from engine.upscaler.stage_one import MAX_DEPARTURE, matched_colours, with_stage_one_guesses
+from engine.upscaler.stage_one import matched_colours, with_stage_one_guesses
 from engine.upscaler.train import steepest_gradients, train_upscaler
 from engine.weights import load_model, load_upscaler
 
@@ -252,6 +252,14 @@ def test_upscaler_config_names_the_wrong_field(tiny_upscaler_config):
             UpscalerConfig.from_dict(data)
         data["train"][name] = 0.5
     assert UpscalerConfig.from_dict(data).train.thicken_max == 0.5
+    data["train"].update(stage_one_strength_min=0.8, stage_one_strength_max=0.5)
+    with pytest.raises(EngineError, match="stage_one_strength_min must not exceed"):
+        UpscalerConfig.from_dict(data)
+    data["train"].update(stage_one_strength_min=0.3, stage_one_departure=0.0)
+    with pytest.raises(EngineError, match="stage_one_departure must be positive"):
+        UpscalerConfig.from_dict(data)
+    data["train"]["stage_one_departure"] = 0.08
+    assert UpscalerConfig.from_dict(data).train.stage_one_strength_min == 0.3
 
 
 def test_stages_saved_before_the_ladder_rebuild_without_rungs(tiny_upscaler_config):
@@ -303,14 +311,34 @@ def test_stage_one_redrawings_keep_the_drawing_and_drop_strangers():
     train = dataclasses.replace(UpscalerConfig().train, min_side=128, max_side=128)
     drawings = procedural_drawings(2, 2, train, 8, seed=0)
     network, config = load_model(DEFAULT_MODEL_DIR)
-    redrawn = with_stage_one_guesses(drawings, network, config, per_drawing=2, seed=0)
+    recipe = dataclasses.replace(train, stage_one_per_drawing=2)
+    redrawn = with_stage_one_guesses(drawings, network, config, recipe, seed=0)
     eyes, shapes = redrawn[:2], redrawn[2:]
     for item in eyes:  # the shipped model knows eyes: its re-drawings are flawed copies
         assert item.stage_one is not None and item.stage_one.shape[1:] == item.low.shape
         departure = np.abs(item.stage_one - item.low).mean(axis=(1, 2, 3))
-        assert (departure <= MAX_DEPARTURE).all() and (departure > 0.005).all()
+        assert (departure <= recipe.stage_one_departure).all() and (departure > 0.005).all()
     # It turns shapes into eye-like blobs: new drawings, not copies, so they are dropped.
     assert any(item.stage_one is None for item in shapes)
+
+
+def test_stronger_redrawings_depart_further_from_their_drawing():
+    train = dataclasses.replace(UpscalerConfig().train, min_side=128, max_side=128)
+    drawings = procedural_drawings(3, 0, train, 8, seed=1)
+    network, config = load_model(DEFAULT_MODEL_DIR)
+
+    def departure(low: float, high: float) -> float:
+        recipe = dataclasses.replace(
+            train,
+            stage_one_per_drawing=1,
+            stage_one_strength_min=low,
+            stage_one_strength_max=high,
+            stage_one_departure=1.0,  # keep every re-drawing, to compare them all
+        )
+        redrawn = with_stage_one_guesses(drawings, network, config, recipe, seed=0)
+        return float(np.mean([np.abs(item.stage_one - item.low).mean() for item in redrawn]))
+
+    assert departure(0.7, 0.85) > departure(0.15, 0.2) + 0.005
 
 
 def test_steepness_compares_edges_wherever_they_lie():
