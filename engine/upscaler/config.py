@@ -63,6 +63,10 @@ class UpscalerTrainConfig:
     # Largest blend of the 64 px input towards its 3 x 3 minimum: lines as dark and wide as
     # stage 1 paints them, against the drawing's thinner ones.
     thicken_max: float = 0.0
+    # Largest strength of a smooth random colour field added to the 64 px input (blotches 3-8
+    # px across, unit deviation times this): stage 1's mottled, streaky fills and its washes on
+    # the paper, which the drawings' flat fills and white paper lack.
+    mottle_max: float = 0.0
     seed: int = 0  # seed of every random choice in training
     data: str = "procedural:400+400"  # "procedural:EYES+SHAPES" or the drawings' folder
 
@@ -106,6 +110,7 @@ class UpscalerConfig:
             "stage_one_share",
             "construction_share",
             "thicken_max",
+            "mottle_max",
             "stage_one_strength_min",
             "stage_one_strength_max",
         ):

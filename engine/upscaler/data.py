@@ -142,8 +142,8 @@ def _stage_one_input(
 
 
 def degrade(low: np.ndarray, config: UpscalerTrainConfig, rng: np.random.Generator) -> np.ndarray:
-    """Thicken lines, blur, shift, colour-shift and noise a 64 px image in [-1, 1], by random
-    amounts."""
+    """Thicken lines, blur, shift, colour-shift, noise and mottle a 64 px image in [-1, 1], by
+    random amounts."""
     low = thickened(low, rng.uniform(0, config.thicken_max)) if config.thicken_max else low
     sigma = rng.uniform(0.2, max(config.blur_max, 0.2))
     shift = rng.uniform(-config.shift_max, config.shift_max, 2)
@@ -152,7 +152,23 @@ def degrade(low: np.ndarray, config: UpscalerTrainConfig, rng: np.random.Generat
     gain = 1.0 + rng.uniform(-0.06, 0.06, 3)
     offset = rng.uniform(-0.06, 0.06, 3)
     noise = rng.standard_normal(out.shape).astype(np.float32) * rng.uniform(0, config.noise_max)
-    return np.clip((out - 1.0) * gain + 1.0 + offset + noise, -1.0, 1.0).astype(np.float32)
+    out = (out - 1.0) * gain + 1.0 + offset + noise
+    if config.mottle_max:  # drawn last, so the other degradations match the recipe without it
+        out += smooth_field(out.shape, rng) * rng.uniform(0, config.mottle_max)
+    return np.clip(out, -1.0, 1.0).astype(np.float32)
+
+
+def smooth_field(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """Random colour blotches (H, W, C) of unit deviation, 8-21 cells over the side, smooth
+    between them (bicubic)."""
+    height, width, channels = shape
+    cells = int(rng.integers(8, 22))
+    planes = []
+    for coarse in rng.standard_normal((channels, cells, cells)).astype(np.float32):
+        plane = Image.fromarray(coarse).resize((width, height), Image.Resampling.BICUBIC)
+        planes.append(np.asarray(plane))
+    field = np.stack(planes, axis=-1)
+    return (field - field.mean()) / max(float(field.std()), 1e-6)
 
 
 def thickened(image: np.ndarray, amount: float) -> np.ndarray:

@@ -20,6 +20,7 @@ from engine.upscaler.data import (
     folder_drawings,
     make_upscaler_batch,
     procedural_drawings,
+    smooth_field,
     thickened,
 )
 from engine.upscaler.network import build_upscaler, resize_images, sketch_darkness, upscale
@@ -104,6 +105,22 @@ def test_degrade_thickens_only_when_configured(tiny_upscaler_config):
     ]
     # The same random draws, except for the thickening: each heavy line carries more ink.
     assert all(heavy > plain for plain, heavy in zip(darkness[::2], darkness[1::2], strict=True))
+
+
+def test_mottling_adds_smooth_blotches_only_when_configured(tiny_upscaler_config):
+    low = np.zeros((64, 64, 3), np.float32)  # a mid-grey fill: nothing to clip
+    plain = tiny_upscaler_config.train
+    mottled = dataclasses.replace(plain, mottle_max=0.2)
+    for seed in range(4):
+        blotches = degrade(low, mottled, np.random.default_rng(seed)) - degrade(
+            low, plain, np.random.default_rng(seed)
+        )
+        # The other degradations draw the same: what differs is the field, smooth at the
+        # pixel scale (neighbours far closer than the field's spread).
+        neighbour_step = np.abs(np.diff(blotches, axis=1)).mean()
+        assert blotches.std() > 0.01 and neighbour_step < 0.4 * blotches.std()
+    field = smooth_field((64, 64, 3), np.random.default_rng(0))
+    assert field.std() == pytest.approx(1.0, abs=1e-3) and abs(field.mean()) < 1e-3
 
 
 def test_construction_strokes_lie_over_the_sketch_and_keep_its_lines():
@@ -246,7 +263,7 @@ def test_upscaler_config_names_the_wrong_field(tiny_upscaler_config):
     with pytest.raises(EngineError, match="network.ladder"):
         UpscalerConfig.from_dict(data)
     data["network"]["ladder"] = [8]
-    for name in ("construction_share", "thicken_max"):
+    for name in ("construction_share", "thicken_max", "mottle_max"):
         data["train"][name] = 1.5
         with pytest.raises(EngineError, match=f"train.{name} must be between 0 and 1"):
             UpscalerConfig.from_dict(data)
