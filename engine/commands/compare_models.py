@@ -10,8 +10,8 @@ from engine.errors import EngineError
 HELP = "compare model folders on realism (vs held-out drawings) and fidelity to the sketch"
 DESCRIPTION = (
     "Default variants of the same held-out sketches from each model: KID against held-out "
-    "finished drawings, saturation, retrieval, recall, and line weight and colour spill against "
-    "each variant's own drawing; for ablations and training curves."
+    "finished drawings, saturation, retrieval, recall, and line weight, colour spill and flat "
+    "fills against each variant's own drawing; for ablations and training curves."
 )
 
 

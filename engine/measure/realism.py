@@ -224,8 +224,8 @@ def judged_variants(
     engine: Engine, held_out: HeldOut, sketch_count: int, count: int
 ) -> tuple[list[np.ndarray], dict[str, float]]:
     """The default variants of the first `sketch_count` held-out sketches (each its own seeds)
-    at REALISM_SIDE, and their line weight and colour spill against their own drawings, measured
-    at the pixels the engine drew them."""
+    at REALISM_SIDE, and their line weight, colour spill and flat fills against their own
+    drawings (engine.measure.defects), measured at the pixels the engine drew them."""
     variants, defects = [], []
     pairs = zip(held_out.drawings[:sketch_count], held_out.layers[:sketch_count], strict=True)
     for index, (drawing, layer) in enumerate(pairs):
