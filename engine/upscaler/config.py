@@ -38,6 +38,10 @@ class UpscalerTrainConfig:
     # edge's place is uncertain, the per-pixel losses are lowest for a soft edge; this is not.
     # 2000 steps at 0.2 took 768 px variants from 0.79 to 1.03 of the sketch's line sharpness.
     steepness_weight: float = 0.2
+    # The share of a crop's pixels whose gradients that term matches: 1 % is the lines' edges;
+    # more takes in the fainter edges inside the paint (an iris's crescent, a shadow band's rim)
+    # and, at 1, the flatness of the fills as well (the whole sorted distribution).
+    steepest_share: float = 0.01
     low_size: int = 64  # side of the stage-1 images the stage is fed
     min_side: int = 512  # smallest output side rendered in training (pixels)
     max_side: int = 1024  # largest output side rendered in training
@@ -111,6 +115,7 @@ class UpscalerConfig:
             "construction_share",
             "thicken_max",
             "mottle_max",
+            "steepest_share",
             "stage_one_strength_min",
             "stage_one_strength_max",
         ):

@@ -17,8 +17,6 @@ from engine.upscaler.data import HighResDrawing, make_upscaler_batch
 from engine.upscaler.network import build_upscaler, resize_images
 from engine.weights import UPSCALER_DIR, UPSCALER_FORMAT, load_upscaler
 
-STEEPEST_SHARE = 0.01  # the share of a crop's pixels whose gradients count as its edges
-
 
 class UpscalerTrainer(EmaTrainer):
     """Stage 2: (degraded 64 px drawing, its sketch at full size) -> the drawing at full size."""
@@ -52,7 +50,10 @@ class UpscalerTrainer(EmaTrainer):
             for axis in (1, 2)
         )
         steepness = tf.reduce_mean(
-            tf.abs(steepest_gradients(predictions) - steepest_gradients(targets))
+            tf.abs(
+                steepest_gradients(predictions, self.config.train.steepest_share)
+                - steepest_gradients(targets, self.config.train.steepest_share)
+            )
         )
         return (
             l1
@@ -88,13 +89,11 @@ def _difference(images, axis: int):
     return images[:, :, 1:] - images[:, :, :-1]
 
 
-def steepest_gradients(images: tf.Tensor) -> tf.Tensor:
-    """Per image, its gradient magnitudes' top 1 % in descending order: (B, k), placeless."""
+def steepest_gradients(images: tf.Tensor, share: float) -> tf.Tensor:
+    """Per image, its gradient magnitudes' top `share` in descending order: (B, k), placeless."""
     luminance = tf.tensordot(images, tf.constant(LUMA_WEIGHTS), axes=[[3], [0]])
     across = luminance[:, :-1, 1:] - luminance[:, :-1, :-1]
     down = luminance[:, 1:, :-1] - luminance[:, :-1, :-1]
     magnitude = tf.reshape(tf.sqrt(across**2 + down**2 + 1e-8), (tf.shape(images)[0], -1))
-    count = tf.maximum(
-        1, tf.cast(tf.cast(tf.shape(magnitude)[1], tf.float32) * STEEPEST_SHARE, tf.int32)
-    )
+    count = tf.maximum(1, tf.cast(tf.cast(tf.shape(magnitude)[1], tf.float32) * share, tf.int32))
     return tf.math.top_k(magnitude, count).values

@@ -263,7 +263,7 @@ def test_upscaler_config_names_the_wrong_field(tiny_upscaler_config):
     with pytest.raises(EngineError, match="network.ladder"):
         UpscalerConfig.from_dict(data)
     data["network"]["ladder"] = [8]
-    for name in ("construction_share", "thicken_max", "mottle_max"):
+    for name in ("construction_share", "thicken_max", "mottle_max", "steepest_share"):
         data["train"][name] = 1.5
         with pytest.raises(EngineError, match=f"train.{name} must be between 0 and 1"):
             UpscalerConfig.from_dict(data)
@@ -368,7 +368,21 @@ def test_steepness_compares_edges_wherever_they_lie():
         return np.broadcast_to(row[None, :, None], (32, 32, 3))[None]
 
     def gap(a, b) -> float:
-        return float(np.mean(np.abs(steepest_gradients(image(a)) - steepest_gradients(image(b)))))
+        steepest = [steepest_gradients(image(row), 0.01) for row in (a, b)]
+        return float(np.mean(np.abs(steepest[0] - steepest[1])))
 
     assert gap(sharp, shifted) < 1e-4  # a misplaced edge as steep costs nothing here
     assert gap(sharp, soft) > 1.0  # a soft edge does
+
+
+def test_matching_every_gradient_takes_in_the_fills_flatness():
+    columns = np.arange(32, dtype=np.float32)
+    edge = np.where(columns < 16, -1.0, 0.5).astype(np.float32)
+    flat = np.broadcast_to(edge[None, :, None], (32, 32, 3))[None].astype(np.float32)
+    mottled = flat + np.random.default_rng(0).uniform(-0.03, 0.03, (1, 32, 32, 1)).astype(
+        np.float32
+    )
+    every = [np.asarray(steepest_gradients(image, 1.0))[0] for image in (flat, mottled)]
+    assert every[0].shape == (31 * 31,)  # every pixel's gradient, steepest first
+    assert (every[0] < 1e-3).mean() > 0.9 and (every[1] < 1e-3).mean() < 0.1
+    assert np.asarray(steepest_gradients(flat, 0.01)).shape == (1, 9)  # the edge's alone
