@@ -103,6 +103,17 @@ class SamplingConfig:
     colour_guidance: float = 1.0
 
 
+@dataclass(frozen=True)
+class FillsConfig:
+    """Clean fills (engine.fills): the edge-preserving smoothing of stage 1's images."""
+
+    # Bilateral passes over every variant before it is upsampled; 0 (models saved before this
+    # section) leaves stage 1's paint as it is.
+    smoothing_passes: int = 0
+    # Colour steps well below this (in [0, 1] units) are evened out; edges well above it stay.
+    colour_sigma: float = 0.1
+
+
 # The paper's path: DDIM at its 16 evenly spaced levels. Models saved without a sampling section
 # run it, and so does every request that names its own steps (at that count).
 PAPER_SAMPLING = SamplingConfig()
@@ -118,6 +129,7 @@ class ModelConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     colour: ColourConfig = field(default_factory=ColourConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    fills: FillsConfig = field(default_factory=FillsConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary."""
@@ -142,6 +154,7 @@ class ModelConfig:
                 if "sampling" in data
                 else PAPER_SAMPLING
             ),
+            fills=parse_section(FillsConfig, data, "fills") if "fills" in data else FillsConfig(),
         )
         network, schedule = config.network, config.schedule
         for name in ("image_size", "patch_size", "block_depth", "embedding_dims"):
@@ -174,6 +187,12 @@ class ModelConfig:
             1 <= config.sampling.colour_guidance <= 4,
             "sampling.colour_guidance",
             "must be 1 to 4",
+        )
+        _require(
+            0 <= config.fills.smoothing_passes <= 8, "fills.smoothing_passes", "must be 0 to 8"
+        )
+        _require(
+            0 < config.fills.colour_sigma <= 1, "fills.colour_sigma", "must be above 0, at most 1"
         )
         _require(schedule.levels >= 1, "schedule.levels", "must be at least 1")
         _require(

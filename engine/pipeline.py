@@ -20,6 +20,7 @@ from engine.diffusion.noise import constant_noise, random_noise
 from engine.diffusion.sampler import sample
 from engine.diffusion.schedule import sampling_times
 from engine.errors import Cancelled, EngineError
+from engine.fills import smooth_fills
 from engine.framing import (
     Frame,
     crop_on_white,
@@ -317,7 +318,7 @@ class Engine:
             rates_in = np.full((len(images), 1, 1, 1), noise_rate, np.float32)
             return guided_prediction(self._predict, images, masks, rates_in, hints, guidance)
 
-        return sample(
+        images = sample(
             denoise_fn,
             start,
             times,
@@ -328,6 +329,10 @@ class Engine:
             on_step=on_progress,
             should_cancel=should_cancel,
         )
+        # Whatever path sampled them, the model's fills are cleaned the same way (engine.fills),
+        # so that the upsampler learns on re-drawings finished as the engine finishes variants.
+        fills = self.config.fills
+        return smooth_fills(images, masks, fills.smoothing_passes, fills.colour_sigma)
 
     def finish(
         self,

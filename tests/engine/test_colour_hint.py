@@ -35,24 +35,6 @@ def test_palette_is_saved_in_the_config_and_old_configs_load_without_one(hinted_
     assert not parsed.network.colour_hint and parsed.colour.palette == ()
 
 
-@pytest.mark.parametrize(
-    ("section", "key", "value", "message"),
-    [
-        ("colour", "palette", [1, 2], "R, G, B triples"),
-        ("colour", "palette", [0, 0, 300], "R, G, B triples"),
-        ("colour", "hint_dropout", 1.5, "0 to 1"),
-        ("network", "colour_hint", 1, "true or false"),
-        ("sampling", "colour_guidance", 0.5, "sampling.colour_guidance must be 1 to 4"),
-        ("train", "distilled_guidance", 5, "train.distilled_guidance must be 1 to 4"),
-    ],
-)
-def test_bad_colour_settings_are_named(hinted_config, section, key, value, message):
-    data = hinted_config.to_dict()
-    data[section][key] = value
-    with pytest.raises(EngineError, match=message):
-        ModelConfig.from_dict(data)
-
-
 def test_a_hint_network_starts_where_the_plain_one_stood(tiny_config, hinted_config):
     plain = build_network(tiny_config.network)
     hinted = build_network(hinted_config.network)
