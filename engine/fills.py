@@ -16,6 +16,7 @@ import tensorflow as tf
 
 RADIUS = 2  # neighbours up to 2 stage-1 pixels away (a 5 x 5 window)
 SPATIAL_SIGMA = 1.0  # in stage-1 pixels
+CHUNK = 8  # variants smoothed per call: a request's default count
 
 
 def smooth_fills(
@@ -27,17 +28,27 @@ def smooth_fills(
     images = np.asarray(images, np.float32)
     if passes == 0:
         return images
-    inside = tf.constant(np.asarray(regions, np.float32))
-    colours = tf.constant((np.clip(images, -1.0, 1.0) + 1.0) / 2.0)
-    for _ in range(passes):
-        colours = _bilateral_pass(colours, inside, tf.constant(colour_sigma, tf.float32))
-    smoothed = colours.numpy() * 2.0 - 1.0
-    return np.where(regions > 0, smoothed, images).astype(np.float32)
+    regions = np.asarray(regions, np.float32)
+    colours = (np.clip(images, -1.0, 1.0) + 1.0) / 2.0
+    sigma = tf.constant(colour_sigma, tf.float32)
+    smoothed = np.empty_like(colours)
+    # XLA compiles once per batch shape (about a second): every batch is cut into chunks of one
+    # size, the last one padded with empty regions, so that happens once per image size.
+    for start in range(0, len(images), CHUNK):
+        count = min(CHUNK, len(images) - start)
+        padding = ((0, CHUNK - count), (0, 0), (0, 0), (0, 0))
+        chunk = tf.constant(np.pad(colours[start : start + count], padding))
+        inside = tf.constant(np.pad(regions[start : start + count], padding))
+        for _ in range(passes):
+            chunk = _bilateral_pass(chunk, inside, sigma)
+        smoothed[start : start + count] = chunk.numpy()[:count]
+    return np.where(regions > 0, smoothed * 2.0 - 1.0, images).astype(np.float32)
 
 
-@tf.function(reduce_retracing=True)
+# Compiled by XLA, which fuses the window's 25 offsets into one loop over the pixels: 7 ms for 8
+# variants at 64 px, against 40 ms as plain TensorFlow ops and 150 ms in NumPy (2-core CPU).
+@tf.function(jit_compile=True, reduce_retracing=True)
 def _bilateral_pass(colours: tf.Tensor, inside: tf.Tensor, colour_sigma: tf.Tensor) -> tf.Tensor:
-    # A traced loop over the window's offsets: 2-3x faster than NumPy's, on 8 variants at 64 px.
     side = tf.shape(colours)[1]
     margins = [[0, 0], [RADIUS, RADIUS], [RADIUS, RADIUS], [0, 0]]
     padded = tf.pad(colours, margins, mode="SYMMETRIC")

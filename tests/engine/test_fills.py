@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from engine.config import FillsConfig, ModelConfig
-from engine.fills import smooth_fills
+from engine.fills import CHUNK, smooth_fills
 from engine.pipeline import Engine
 from engine.request import GenerateRequest
 
@@ -59,6 +59,16 @@ def test_nothing_outside_the_region_changes_or_bleeds_in():
         np.testing.assert_array_equal(smoothed[0][~inside], noisy[0][~inside])
         results.append(smoothed[0][inside])
     np.testing.assert_allclose(results[0], results[1], atol=1e-6)
+
+
+def test_a_batch_longer_than_a_chunk_smooths_each_image_as_alone():
+    pictures = [_iris(seed) for seed in range(CHUNK + 1)]
+    images = np.concatenate([picture for picture, _ in pictures])
+    regions = np.concatenate([region for _, region in pictures])
+    together = smooth_fills(images, regions, passes=2, colour_sigma=0.1)
+    for index, (picture, region) in enumerate(pictures):
+        alone = smooth_fills(picture, region, passes=2, colour_sigma=0.1)
+        np.testing.assert_allclose(together[index], alone[0], atol=1e-6)
 
 
 def test_no_passes_leaves_the_images_as_they_are():
