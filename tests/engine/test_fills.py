@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import tensorflow as tf
 
+from engine import fills
 from engine.config import FillsConfig, ModelConfig
 from engine.fills import CHUNK, smooth_fills
 from engine.pipeline import Engine
@@ -69,6 +71,18 @@ def test_a_batch_longer_than_a_chunk_smooths_each_image_as_alone():
     for index, (picture, region) in enumerate(pictures):
         alone = smooth_fills(picture, region, passes=2, colour_sigma=0.1)
         np.testing.assert_allclose(together[index], alone[0], atol=1e-6)
+
+
+def test_without_xla_the_plain_pass_gives_the_same_images(monkeypatch):
+    images, region = _iris()
+    compiled = smooth_fills(images, region, passes=2, colour_sigma=0.1)
+
+    def no_xla(*_):
+        raise tf.errors.UnimplementedError(None, None, "XLA is not in this TensorFlow build")
+
+    monkeypatch.setattr(fills, "_compiled_pass", no_xla)
+    np.testing.assert_allclose(smooth_fills(images, region, 2, 0.1), compiled, atol=1e-5)
+    assert fills._compiled_pass is None  # not tried again
 
 
 def test_no_passes_leaves_the_images_as_they_are():
