@@ -6,6 +6,7 @@ project's installer, Krita programs under a private Xvfb display, and waiting in
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -25,8 +26,20 @@ def xvfb_display() -> Iterator[str]:
     read, write = os.pipe()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with (ARTIFACTS / "xvfb.log").open("a") as log:  # what the X servers said, for a reader
+        # -noreset: the server would otherwise reset as its last client (the probe below, or a
+        # first Krita window) leaves, and refuse whoever connects during the reset.
         server = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+            [
+                "Xvfb",
+                "-displayfd",
+                str(write),
+                "-screen",
+                "0",
+                "1600x1000x24",
+                "-nolisten",
+                "tcp",
+                "-noreset",
+            ],
             pass_fds=(write,),
             stderr=log,
         )
@@ -36,10 +49,29 @@ def xvfb_display() -> Iterator[str]:
     try:
         if not number:
             raise RuntimeError("Xvfb did not start")
+        _wait_for_connections(server, number)
         yield f":{number}"
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _wait_for_connections(server: subprocess.Popen, number: str, timeout: float = 10.0) -> None:
+    """Return once display :number accepts a connection on its socket. Once in a CI run, Krita
+    found no X server at a display Xvfb had just announced; this says which of the two failed."""
+    path = f"/tmp/.X11-unix/X{number}"
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.poll() is not None:
+            raise RuntimeError(f"Xvfb :{number} exited with {server.returncode} (see xvfb.log)")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(path)
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Xvfb :{number} accepts no connections at {path}") from None
+        time.sleep(0.05)
 
 
 @dataclass(frozen=True)
