@@ -309,7 +309,8 @@ class Engine:
     ) -> np.ndarray:
         """Step 4 on arrays: (N, S, S, 3) starting images through the sampling's solver at
         `times`, each in its mask (N, S, S, 1) with the constant noise outside, in its colour
-        hint (guided by the sampling's colour_guidance)."""
+        hint (guided by the sampling's colour_guidance), then their fills cleaned as the model's
+        `fills` section says (engine.fills)."""
         # 4. Denoise through the levels, keeping the constant noise outside each variant's region,
         #    each variant in its colour (models with the colour hint).
         guidance = 1.0 if not takes_hint(self.network) else sampling.colour_guidance
