@@ -66,6 +66,10 @@ class TrainConfig:
     # Extra loss weight of a pixel per unit of its target's chroma (max - min channel, 0..1):
     # colour is a few percent of the pixels, and an unweighted L2 lets the network paint it grey.
     colour_weight: float = 0.0
+    # Pixels: a pixel is weighed by the strongest chroma within this distance, not its own, so a
+    # white highlight or a black pupil inside a coloured iris weighs as much as the iris around
+    # it (at 0 they weigh 1 + 0, the iris 1 + colour_weight * its chroma: painted over).
+    colour_reach: int = 0
     # 1: trained on the drawings. Above 1: taught to draw in one network call what the model it
     # was fine-tuned from draws under colour guidance this strong (engine.train.GuidanceDistiller).
     distilled_guidance: float = 1.0
@@ -180,6 +184,7 @@ class ModelConfig:
         _require(
             1 <= config.train.distilled_guidance <= 4, "train.distilled_guidance", "must be 1 to 4"
         )
+        _require(0 <= config.train.colour_reach <= 8, "train.colour_reach", "must be 0 to 8")
         _require(config.sampling.solver in SOLVERS, "sampling.solver", "must be ddim or dpm++2m")
         _require(1 <= config.sampling.steps <= 64, "sampling.steps", "must be 1 to 64")
         _require(1 <= config.sampling.time_power <= 4, "sampling.time_power", "must be 1 to 4")

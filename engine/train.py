@@ -107,15 +107,29 @@ def loss_weights(
     So that it is the loss on what the network predicts: 1 for x0; for v, 1 / noise_rate**2
     inside the mask (an error of e in v is one of noise_rate * e in the image), else low-noise
     steps learn too little and leave noise in the last step's image; outside the mask the
-    network predicts the image itself. Times 1 + colour_weight * the target's chroma.
+    network predicts the image itself. Times 1 + colour_weight * the target's chroma, the
+    strongest within colour_reach pixels.
     """
     weights = np.ones_like(masks)
     if config.network.prediction == "v":
         weights = masks / np.square(noise_rates) + (1.0 - masks)
     if config.train.colour_weight > 0:
         chroma = (targets.max(axis=-1, keepdims=True) - targets.min(axis=-1, keepdims=True)) / 2
+        chroma = nearby_maximum(chroma, config.train.colour_reach)
         weights = weights * (1.0 + config.train.colour_weight * chroma)
     return weights.astype(np.float32)
+
+
+def nearby_maximum(values: np.ndarray, reach: int) -> np.ndarray:
+    """Each pixel of (B, S, S, C) values replaced by the maximum within `reach` pixels along
+    each axis (a square window), the image's edge repeated beyond it."""
+    if reach == 0:
+        return values
+    side = values.shape[1]
+    padded = np.pad(values, ((0, 0), (reach, reach), (0, 0), (0, 0)), mode="edge")
+    rows = np.max([padded[:, i : i + side] for i in range(2 * reach + 1)], axis=0)
+    padded = np.pad(rows, ((0, 0), (0, 0), (reach, reach), (0, 0)), mode="edge")
+    return np.max([padded[:, :, i : i + side] for i in range(2 * reach + 1)], axis=0)
 
 
 class Trainer(EmaTrainer):

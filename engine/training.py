@@ -51,6 +51,7 @@ class TrainOptions:
     colour_hint: bool = False  # add the colour hint input (a model fine-tuned from one keeps it)
     prediction: str | None = None  # "x0" or "v"; None: the model fine-tuned from's
     colour_weight: float | None = None  # extra loss weight per unit of chroma; None: the model's
+    colour_reach: int | None = None  # px to take the strongest chroma over; None: the model's
     distilled_guidance: float | None = None  # learn --from's guided drawings; None: the drawings
     seed: int = 0  # seed of every random choice
     checkpoint_every: int = 250  # steps between checkpoints
@@ -80,7 +81,7 @@ def _train_diffusion(
     from engine.weights import read_model_document
 
     overrides: dict[str, Any] = {"recipe": options.recipe, "seed": options.seed}
-    for name in ("steps", "batch_size", "learning_rate", "colour_weight"):
+    for name in ("steps", "batch_size", "learning_rate", "colour_weight", "colour_reach"):
         if getattr(options, name) is not None:
             overrides[name] = getattr(options, name)
     # Not inherited: fine-tuning a distilled model on drawings must not distil it once more.

@@ -60,6 +60,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="extra loss weight per unit of a pixel's chroma (default: the model's, else 0)",
     )
     parser.add_argument(
+        "--colour-reach",
+        type=int,
+        default=None,
+        metavar="PX",
+        help="weigh each pixel by the strongest chroma within PX pixels, so highlights and pupils "
+        "inside an iris weigh as much as the iris (0 to 8; default: the model's, else 0)",
+    )
+    parser.add_argument(
         "--distil-guidance",
         dest="distilled_guidance",
         type=float,
@@ -80,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
             raise EngineError(f"--{name.replace('_', '-')} must be positive, got {value}")
     if args.colour_weight is not None and args.colour_weight < 0:
         raise EngineError(f"--colour-weight must be 0 or more, got {args.colour_weight}")
+    if args.colour_reach is not None and not 0 <= args.colour_reach <= 8:
+        raise EngineError(f"--colour-reach must be 0 to 8, got {args.colour_reach}")
     guidance = args.distilled_guidance
     if guidance is not None and not 1 <= guidance <= 4:
         raise EngineError(f"--distil-guidance must be 1 to 4, got {guidance}")

@@ -4,9 +4,10 @@ import dataclasses
 
 import numpy as np
 
+from engine.cli import main
 from engine.data.procedural import TRAIN_SEED, make_eyes
 from engine.diffusion.noise import constant_noise
-from engine.train import Trainer, make_batch, prepare_training_set, train
+from engine.train import Trainer, loss_weights, make_batch, prepare_training_set, train
 from engine.weights import load_model
 
 
@@ -81,3 +82,27 @@ def test_fine_tuning_starts_from_the_given_model(tmp_path, tiny_model_dir, tiny_
     # With a vanishing learning rate the tuned weights stay at the starting model's.
     for a, b in zip(start.trainable_weights, tuned.network.trainable_weights, strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-4)
+
+
+def test_colour_reach_weighs_a_highlight_in_an_iris_as_much_as_the_iris(tiny_config):
+    targets = np.ones((1, 8, 8, 3), np.float32)  # white paper
+    targets[0, 2:6, 2:6] = (-1.0, 0.0, 1.0)  # an iris of chroma 1
+    targets[0, 3, 3] = 1.0  # a white highlight in it
+    masks = np.ones((1, 8, 8, 1), np.float32)
+    rates = np.full((1, 1, 1, 1), 0.5, np.float32)
+
+    def weights(reach: int) -> np.ndarray:
+        recipe = dataclasses.replace(tiny_config.train, colour_weight=4.0, colour_reach=reach)
+        config = dataclasses.replace(tiny_config, train=recipe)
+        return loss_weights(masks, rates, targets, config)[0, ..., 0]
+
+    own, reached = weights(0), weights(1)
+    assert own[3, 3] == 1.0 and own[4, 4] == 5.0  # the highlight weighs a fifth of the iris
+    assert reached[3, 3] == 5.0 and reached[4, 4] == 5.0
+    assert reached[1, 1] == 5.0 and reached[0, 0] == 1.0  # a pixel from the iris, not two
+
+
+def test_a_colour_reach_out_of_range_is_one_line(capsys, tmp_path):
+    code = main(["train", "--procedural", "4", "--out", str(tmp_path), "--colour-reach", "9"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--colour-reach must be 0 to 8, got 9" in err
