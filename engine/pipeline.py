@@ -294,6 +294,8 @@ class Engine:
             stack[0].sampling,
             on_progress,
             should_cancel,
+            # Not a per-request field, so requests share a stack only when they agree on it.
+            clean_fills=stack[0].request.clean_fills,
         )
         return np.split(images, np.cumsum([len(p.seeds) for p in stack])[:-1])
 
@@ -306,11 +308,12 @@ class Engine:
         sampling: SamplingConfig,
         on_progress: Callable[[int, int], None] | None = None,
         should_cancel: Callable[[], bool] | None = None,
+        clean_fills: bool = True,
     ) -> np.ndarray:
         """Step 4 on arrays: (N, S, S, 3) starting images through the sampling's solver at
         `times`, each in its mask (N, S, S, 1) with the constant noise outside, in its colour
-        hint (guided by the sampling's colour_guidance), then their fills cleaned as the model's
-        `fills` section says (engine.fills)."""
+        hint (guided by the sampling's colour_guidance), then, with clean_fills, their fills
+        cleaned as the model's `fills` section says (engine.fills)."""
         # 4. Denoise through the levels, keeping the constant noise outside each variant's region,
         #    each variant in its colour (models with the colour hint).
         guidance = 1.0 if not takes_hint(self.network) else sampling.colour_guidance
@@ -333,7 +336,8 @@ class Engine:
         # Whatever path sampled them, the model's fills are cleaned the same way (engine.fills),
         # so that the upsampler learns on re-drawings finished as the engine finishes variants.
         fills = self.config.fills
-        return smooth_fills(images, masks, fills.smoothing_passes, fills.colour_sigma)
+        passes = fills.smoothing_passes if clean_fills else 0
+        return smooth_fills(images, masks, passes, fills.colour_sigma)
 
     def finish(
         self,

@@ -55,6 +55,9 @@ class GenerateRequest:
     # True: the upsampling stage brings variants to the sketch's resolution; False: the plain
     # blow-up of the 64 px variant (a fast preview). Models without the stage always blow up.
     upscale: bool = True
+    # True: stage 1's fills are evened out as the model's `fills` section says (engine.fills);
+    # False: left as drawn, for a style whose texture is its own (pencil grain, washes).
+    clean_fills: bool = True
     # "#rrggbb": the main colour every variant paints in; None: each variant draws one from the
     # model's palette by its seed. Models without the colour hint ignore it.
     colour: str | None = None
@@ -70,6 +73,8 @@ class GenerateRequest:
         _check_int("seed", self.seed, SEED_RANGE)
         if not isinstance(self.upscale, bool):
             raise EngineError(f"upscale must be true or false, got {self.upscale!r}")
+        if not isinstance(self.clean_fills, bool):
+            raise EngineError(f"clean_fills must be true or false, got {self.clean_fills!r}")
         if self.colour is not None:
             if not isinstance(self.colour, str):
                 raise EngineError(f"colour must be a string like #3a7bd5, got {self.colour!r:.20}")

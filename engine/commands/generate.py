@@ -51,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--steps", type=int, default=None, help="denoising steps (default: the model's own)"
     )
+    parser.add_argument(
+        "--no-clean-fills",
+        dest="clean_fills",
+        action="store_false",
+        help="leave the fills as the model draws them (for a textured style)",
+    )
     parser.add_argument("--model", type=Path, default=None, help="model folder (default: shipped)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument(
@@ -72,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
                 strength=args.strength,
                 seed=args.seed,
                 steps=args.steps,
+                clean_fills=args.clean_fills,
             ),
         )
         for path, sketch in sketches

@@ -72,6 +72,11 @@ class JobRequest(BaseModel):
         description="true: the upsampling stage brings variants to the sketch's resolution; "
         "false: a plain blow-up of the model-size variant (fast preview); null: true",
     )
+    clean_fills: bool | None = Field(
+        None,
+        description="true: the model's clean fills even out the variants' mottled fills; false: "
+        "left as drawn, for a textured style; null: true",
+    )
     colour: str | None = Field(
         None,
         pattern="^#[0-9a-fA-F]{6}$",

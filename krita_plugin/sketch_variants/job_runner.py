@@ -219,6 +219,7 @@ def request_fields(job: Job) -> dict[str, Any]:
         "steps": params.requested_steps,
         "strength": params.strength if params.mode == "sdedit" else None,
         "upscale": params.upscale,
+        "clean_fills": params.clean_fills,
         "model": params.model,
         "colour": params.colour,
     }

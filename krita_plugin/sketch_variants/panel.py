@@ -88,7 +88,8 @@ class Panel(QWidget):
         return row
 
     def _parameter_form(self, params: Params) -> QFormLayout:
-        """Variants, radius, mode, strength, seed, upscale and colour, set to `params`."""
+        """Variants, radius, mode, strength, seed, upscale, clean fills and colour, set to
+        `params`."""
         self.count = _spin(COUNT_RANGE, params.count, "How many variants to make per sketch")
         self.radius = _spin(RADIUS_RANGE, params.radius, "Mask radius: larger changes more")
         self.mode = QComboBox()
@@ -111,6 +112,11 @@ class Panel(QWidget):
         self.upscale.setToolTip(
             "Redraw each variant at the layer's resolution; off: a plain blow-up (faster)"
         )
+        self.clean_fills = QCheckBox("Clean fills")
+        self.clean_fills.setChecked(params.clean_fills)
+        self.clean_fills.setToolTip(
+            "Even out blotchy fills (cel shading); off: keep the texture of a textured style"
+        )
         self.colour = ColourPicker(params.colour)
         form = QFormLayout()
         form.addRow("Variants", self.count)
@@ -119,6 +125,7 @@ class Panel(QWidget):
         form.addRow("Strength", self.strength)
         form.addRow("Seed", seed_row)
         form.addRow("", self.upscale)
+        form.addRow("", self.clean_fills)
         form.addRow("Colour", self.colour)
         return form
 
@@ -176,6 +183,7 @@ class Panel(QWidget):
         self.mode.currentTextChanged.connect(self._params_changed)
         self.new_seed.toggled.connect(self._params_changed)
         self.upscale.toggled.connect(self._params_changed)
+        self.clean_fills.toggled.connect(self._params_changed)
         self.colour.changed.connect(self._params_changed)
         self.model.currentIndexChanged.connect(self._params_changed)
         self.train_button.clicked.connect(self._train_clicked)
@@ -198,6 +206,7 @@ class Panel(QWidget):
             fast_sampling=self.controller.settings.params.fast_sampling,
             steps=self.controller.settings.params.steps,
             upscale=self.upscale.isChecked(),
+            clean_fills=self.clean_fills.isChecked(),
             live_steps=self.controller.settings.params.live_steps,
             model=self.model.current(),
             colour=self.colour.current(),

@@ -60,6 +60,7 @@ def load(read: Reader) -> Settings:
         fast_sampling=_bool(read("fast_sampling", ""), p.fast_sampling),
         steps=_int(read("steps", ""), p.steps, STEPS_RANGE),
         upscale=_bool(read("upscale", ""), p.upscale),
+        clean_fills=_bool(read("clean_fills", ""), p.clean_fills),
         live_steps=_int(read("live_steps", ""), p.live_steps, STEPS_RANGE),
         model=read("model", "").strip()[:64],
         colour=checked_colour(read("colour", "")),

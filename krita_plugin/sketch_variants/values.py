@@ -81,6 +81,8 @@ class Params:
     steps: int = 16  # denoising steps when fast_sampling is off
     # The upsampling stage: crisp at the layer's resolution, slower; off = the plain blow-up.
     upscale: bool = True
+    # The engine's clean fills (even fills for cel shading); off keeps a textured style's grain.
+    clean_fills: bool = True
     live_steps: int = 8  # steps of live previews when fast_sampling is off (Keep uses `steps`)
     model: str = ""  # the model picked in the docker; "" = the engine's selected one (shipped)
     colour: str = ""  # "#rrggbb": every variant's main colour; "" = each its own from the model
@@ -103,6 +105,7 @@ class JobRequest:
     steps: int  # denoising steps; 0 = the model's own
     strength: float | None = None  # None = the mode's default on the engine
     upscale: bool = True  # the engine's upsampling stage, or the plain blow-up (live previews)
+    clean_fills: bool = True  # the engine's clean fills; False leaves stage 1's fills as drawn
     live: str = ""  # the client's live key: the engine drops this key's older jobs; "" = none
     model: str = ""  # the model to draw with (a name from the engine); "" = the engine's selected
     colour: str = ""  # "#rrggbb" main colour of every variant; "" = each its own from the model
@@ -127,6 +130,8 @@ class JobRequest:
             body["model"] = self.model
         if self.colour:
             body["colour"] = self.colour
+        if not self.clean_fills:  # only when off: an engine older than the setting still answers
+            body["clean_fills"] = False
         return json.dumps(body).encode("utf-8")
 
 

@@ -147,6 +147,20 @@ def test_generate_with_the_shipped_weights(tmp_path, sketch_file):
         assert abs(xs.mean() - 48) < 10 and abs(ys.mean() - 40) < 10
 
 
+def test_no_clean_fills_leaves_the_shipped_models_fills_as_drawn(tmp_path, sketch_file):
+    variants = {}
+    for name, extra in (("cleaned", []), ("as_drawn", ["--no-clean-fills"])):
+        out = tmp_path / name
+        args = [str(sketch_file), "--count", "1", "--seed", "7", "--out", str(out), *extra]
+        assert main(["generate", *args]) == 0
+        (file,) = out.iterdir()
+        variants[name] = np.asarray(Image.open(file), np.int16)
+    cleaned, as_drawn = variants["cleaned"], variants["as_drawn"]
+    assert cleaned.shape == as_drawn.shape
+    # The same seed and sketch: the same drawing, its colours no longer evened out.
+    assert 0 < np.abs(cleaned - as_drawn).mean() < 10
+
+
 def test_running_out_of_memory_is_one_line_with_what_to_do(capsys, monkeypatch, sketch_file):
     from engine.commands import generate
 

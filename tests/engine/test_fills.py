@@ -108,3 +108,16 @@ def test_the_engine_cleans_its_variants_fills_inside_their_region(tiny_model_dir
     assert _mottle(smooth[:1], inside) < 0.8 * _mottle(raw[:1], inside)
     outside = prepared.region[0, ..., 0] == 0
     np.testing.assert_array_equal(smooth[:, outside], raw[:, outside])
+
+
+def test_a_request_can_leave_the_fills_as_drawn_and_is_stacked_apart(tiny_model_dir, circle_sketch):
+    plain = Engine.load(tiny_model_dir, precision="float32")
+    config = dataclasses.replace(plain.config, fills=FillsConfig(smoothing_passes=3))
+    cleaned = Engine(plain.network, config, plain.name, plain.precision)
+    request = GenerateRequest(sketch=circle_sketch, count=2, seed=4, upscale=False)
+    as_drawn = dataclasses.replace(request, clean_fills=False)
+    raw = plain.denoise([plain.prepare(request)])[0]
+    np.testing.assert_array_equal(cleaned.denoise([cleaned.prepare(as_drawn)])[0], raw)
+    assert not np.array_equal(cleaned.denoise([cleaned.prepare(request)])[0], raw)
+    # A studio's batch denoises the two in separate stacks, each finished its own way.
+    assert cleaned.prepare(request).stack_key != cleaned.prepare(as_drawn).stack_key

@@ -19,6 +19,7 @@ from engine.request import MAX_PATCH_SIDE, GenerateRequest, Variant
         ({"strength": 1.5}, "strength 1.5 is out of range"),
         ({"steps": 0}, "steps 0 is out of range"),
         ({"seed": -1}, "seed -1 is out of range"),
+        ({"clean_fills": "no"}, "clean_fills must be true or false, got 'no'"),
     ],
 )
 def test_bad_parameters_are_named_in_one_line(circle_sketch, changes, message):

@@ -103,6 +103,9 @@ def test_the_docker_is_shown_and_screenshotted(gui_run: dict, real_krita: RealKr
     assert "error" not in gui_run, gui_run.get("error")
     assert gui_run["ready"]["docker_visible"]
     assert gui_run["ready"]["docker_title"] == "Sketch Variants"
+    assert {"Upscale (crisp, slower)", "Clean fills", "Live"} <= set(
+        gui_run["ready"]["docker_toggles"]
+    )
     screenshot = _screenshot(real_krita)
     assert screenshot.exists() and screenshot.stat().st_size > 10_000
 

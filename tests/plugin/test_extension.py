@@ -27,6 +27,16 @@ def test_register_adds_the_actions_to_tools_scripts_and_the_docker(
     assert docker.panel.controller is controller
 
 
+def _connected_docker(krita: fake_krita.Krita, served: Served, count: int) -> tuple:
+    """The extension registered against the served engine and its docker, once connected (keep
+    the docker: the panel lives inside it)."""
+    configure(krita, server_url=served.url, token=served.token, count=count, steps=3)
+    controller = extension.register()
+    docker = krita.factories[0].createDockWidget()
+    wait_for(lambda: controller.state.status == "connected")  # the docker checks at creation
+    return controller, docker
+
+
 def test_the_actions_call_the_same_code_as_the_buttons(krita: fake_krita.Krita) -> None:
     controller = extension.register()
     krita.window.actions[GENERATE].trigger()
@@ -47,11 +57,8 @@ def test_the_actions_call_the_same_code_as_the_buttons(krita: fake_krita.Krita) 
 def test_the_panel_runs_a_job_and_shows_progress_and_thumbnails(
     krita: fake_krita.Krita, served: Served
 ) -> None:
-    configure(krita, server_url=served.url, token=served.token, count=2, steps=3)
-    controller = extension.register()
-    docker = krita.factories[0].createDockWidget()  # keep it: the panel lives inside it
+    controller, docker = _connected_docker(krita, served, count=2)
     panel = docker.panel
-    wait_for(lambda: controller.state.status == "connected")  # the docker checks at creation
     assert panel.status.text() == f"Engine connected: {served.url}"
     assert not panel.start_button.isEnabled() and not panel.cancel_button.isEnabled()
     sketch_document(krita)
@@ -126,3 +133,17 @@ def test_an_engine_that_dies_after_connecting_says_click_start(
     assert controller.state.message == (
         "The engine stopped (the engine exited (code -9)): click Start to run it again."
     )
+
+
+def test_the_clean_fills_toggle_is_remembered_and_reaches_the_engine(
+    krita: fake_krita.Krita, served: Served
+) -> None:
+    controller, docker = _connected_docker(krita, served, count=1)
+    panel = docker.panel
+    assert panel.clean_fills.isChecked()
+    panel.clean_fills.setChecked(False)
+    assert krita.readSetting("sketch_variants", "clean_fills", "") == "false"
+    sketch_document(krita)
+    panel.generate_button.click()
+    wait_for(lambda: served.engine.requests and not controller.state.busy)
+    assert served.engine.requests[-1].clean_fills is False

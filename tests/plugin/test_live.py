@@ -256,13 +256,13 @@ def test_a_live_request_is_one_the_server_takes_with_its_key_and_upscale() -> No
     assert "live" not in json.loads(JobRequest(b"PNG", "mask", 1, 4, 9, 8).to_json())
 
 
-def test_the_upscale_toggle_and_live_levels_are_kept_in_the_settings() -> None:
+def test_the_upscale_and_clean_fills_toggles_and_live_levels_are_kept_in_the_settings() -> None:
     store: dict[str, str] = {}
     save(load(lambda key, default: default), store.__setitem__)
-    assert (store["upscale"], store["live_steps"]) == ("true", "8")
-    store.update(upscale="false", live_steps="4")
+    assert (store["upscale"], store["clean_fills"], store["live_steps"]) == ("true", "true", "8")
+    store.update(upscale="false", clean_fills="false", live_steps="4")
     assert load(lambda key, default: store.get(key, default)).params == Params(
-        upscale=False, live_steps=4
+        upscale=False, clean_fills=False, live_steps=4
     )
     store.update(live_steps="0")  # out of range: the default
     assert load(lambda key, default: store.get(key, default)).params.live_steps == 8

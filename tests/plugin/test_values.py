@@ -23,6 +23,8 @@ from sketch_variants.pixels import (
 from sketch_variants.sse import SseEvent, SseParser
 from sketch_variants.values import Box, JobRequest, Params, Variant
 
+from engine.server.payload import JobRequest as ServerJobRequest
+
 STREAM = (
     b": keep-alive\n\n"
     b'event: progress\ndata: {"step": 1, "total": 4}\n\n'
@@ -79,6 +81,11 @@ def test_job_request_json_matches_the_server_api() -> None:
         "strength": 0.5,
     }
     assert "strength" not in json.loads(JobRequest(b"", "mask", 1, 3, 0, 16).to_json())
+    # Clean fills go only when off, so an engine from before the setting takes the default jobs.
+    assert "clean_fills" not in body
+    plain = JobRequest(b"PNG", "mask", 1, 3, 0, 16, clean_fills=False)
+    request = ServerJobRequest.model_validate(json.loads(plain.to_json()))
+    assert request.parameters().clean_fills is False
 
 
 def test_names_carry_the_number_seed_and_radius() -> None:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from engine import __version__
 from engine.errors import EngineError
@@ -119,13 +120,14 @@ def test_null_parameters_mean_defaults(served):
     assert [seed for seed, _ in served.client.result(job_id)][:2] == [5, 6]
 
 
-def test_upscale_reaches_the_engine_and_defaults_to_true(served):
+@pytest.mark.parametrize("toggle", ["upscale", "clean_fills"])
+def test_a_toggle_reaches_the_engine_and_defaults_to_true(served, toggle):
     for given, expected in ((False, False), (True, True), (None, True)):
-        job_id = served.client.submit(sketch(3), count=1, steps=1, upscale=given)
+        job_id = served.client.submit(sketch(3), count=1, steps=1, **{toggle: given})
         assert served.client.wait(job_id)["state"] == "done"
-        assert served.engine.requests[-1].upscale is expected
-    answer = served.client.request("POST", "/v1/jobs", _body(sketch(3), upscale="yes"))
-    assert answer.status == 400 and answer.json()["error"].startswith("upscale:")
+        assert getattr(served.engine.requests[-1], toggle) is expected
+    answer = served.client.request("POST", "/v1/jobs", _body(sketch(3), **{toggle: "yes"}))
+    assert answer.status == 400 and answer.json()["error"].startswith(f"{toggle}:")
 
 
 def test_colour_reaches_the_engine_and_a_bad_one_is_named(served):

@@ -103,6 +103,9 @@ class Driver:
                 "canvas": [centre.x(), centre.y()],
                 "docker_visible": dock.isVisible(),
                 "docker_title": dock.windowTitle(),
+                "docker_toggles": sorted(
+                    box.text() for box in dock.findChildren(QtWidgets.QCheckBox) if box.text()
+                ),
                 "active_layer": self.document.activeNode().name(),
             },
         )
