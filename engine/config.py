@@ -12,6 +12,7 @@ from engine.errors import EngineError
 Section = TypeVar("Section")
 PREDICTIONS = ("x0", "v")
 SOLVERS = ("ddim", "dpm++2m")  # engine.diffusion.sampler's solvers
+COLOUR_REACH_RANGE = (0, 8)  # pixels, TrainConfig.colour_reach
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,9 @@ class ModelConfig:
         _require(
             1 <= config.train.distilled_guidance <= 4, "train.distilled_guidance", "must be 1 to 4"
         )
-        _require(0 <= config.train.colour_reach <= 8, "train.colour_reach", "must be 0 to 8")
+        low, high = COLOUR_REACH_RANGE
+        reach_ok = low <= config.train.colour_reach <= high
+        _require(reach_ok, "train.colour_reach", f"must be {low} to {high}")
         _require(config.sampling.solver in SOLVERS, "sampling.solver", "must be ddim or dpm++2m")
         _require(1 <= config.sampling.steps <= 64, "sampling.steps", "must be 1 to 64")
         _require(1 <= config.sampling.time_power <= 4, "sampling.time_power", "must be 1 to 4")

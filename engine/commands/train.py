@@ -7,6 +7,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from engine.config import COLOUR_REACH_RANGE
 from engine.errors import EngineError
 from engine.training import STAGES, TrainOptions, train_model
 
@@ -65,7 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="PX",
         help="weigh each pixel by the strongest chroma within PX pixels, so highlights and pupils "
-        "inside an iris weigh as much as the iris (0 to 8; default: the model's, else 0)",
+        "inside an iris weigh as much as the iris ({} to {}; default: the model's, else 0)".format(
+            *COLOUR_REACH_RANGE
+        ),
     )
     parser.add_argument(
         "--distil-guidance",
@@ -88,8 +91,9 @@ def run(args: argparse.Namespace) -> int:
             raise EngineError(f"--{name.replace('_', '-')} must be positive, got {value}")
     if args.colour_weight is not None and args.colour_weight < 0:
         raise EngineError(f"--colour-weight must be 0 or more, got {args.colour_weight}")
-    if args.colour_reach is not None and not 0 <= args.colour_reach <= 8:
-        raise EngineError(f"--colour-reach must be 0 to 8, got {args.colour_reach}")
+    low, high = COLOUR_REACH_RANGE
+    if args.colour_reach is not None and not low <= args.colour_reach <= high:
+        raise EngineError(f"--colour-reach must be {low} to {high}, got {args.colour_reach}")
     guidance = args.distilled_guidance
     if guidance is not None and not 1 <= guidance <= 4:
         raise EngineError(f"--distil-guidance must be 1 to 4, got {guidance}")
