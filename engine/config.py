@@ -74,6 +74,11 @@ class TrainConfig:
     # 1: trained on the drawings. Above 1: taught to draw in one network call what the model it
     # was fine-tuned from draws under colour guidance this strong (engine.train.GuidanceDistiller).
     distilled_guidance: float = 1.0
+    # Share of the masked examples that start as generation does below pure noise: the sketch's
+    # mask_guide noised to a level in SKETCH_START_TIMES, the drawing the target. Otherwise the
+    # network first meets a sketch's faint lines when an artist generates, and paints the
+    # pupil's outline as a ring where the drawings have a solid pupil.
+    sketch_start: float = 0.0
     seed: int = 0  # seed of every random choice in training
     data: str = "procedural:4000"  # "procedural:N" or a folder path the drawings came from
 
@@ -188,6 +193,7 @@ class ModelConfig:
         low, high = COLOUR_REACH_RANGE
         reach_ok = low <= config.train.colour_reach <= high
         _require(reach_ok, "train.colour_reach", f"must be {low} to {high}")
+        _require(0 <= config.train.sketch_start <= 1, "train.sketch_start", "must be 0 to 1")
         _require(config.sampling.solver in SOLVERS, "sampling.solver", "must be ddim or dpm++2m")
         _require(1 <= config.sampling.steps <= 64, "sampling.steps", "must be 1 to 64")
         _require(1 <= config.sampling.time_power <= 4, "sampling.time_power", "must be 1 to 4")

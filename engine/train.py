@@ -15,7 +15,7 @@ from engine.config import ModelConfig
 from engine.diffusion.colour import hint_input, main_colour, palette_of
 from engine.diffusion.guidance import guided_prediction
 from engine.diffusion.masks import ink_of, squared_distance_to_ink, within_radius
-from engine.diffusion.method import keep_background, noise_at
+from engine.diffusion.method import keep_background, mask_guide, noise_at
 from engine.diffusion.noise import constant_noise
 from engine.diffusion.schedule import rates
 from engine.errors import EngineError
@@ -26,6 +26,9 @@ from engine.trainer import EmaTrainer, progress_line, run_training
 from engine.weights import MODEL_FORMAT, load_model
 
 WHITE = 1.0  # the background in the network's [-1, 1] range
+# Levels a sketch-started example begins at (TrainConfig.sketch_start): the mask mode's starts
+# an artist can pick below pure noise, around the default 0.85 (engine.request.DEFAULT_STRENGTH).
+SKETCH_START_TIMES = (0.7, 1.0)
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class TrainingSet:
     """Drawings in the network's range and, per drawing, squared distances to its sketch's ink."""
 
     images: np.ndarray  # (N, S, S, 3) float32 in [-1, 1]
+    sketches: np.ndarray  # (N, S, S, 3) uint8 on white, each drawing's sketch
     squared_distances: np.ndarray  # (N, S, S) int32: where a mask of radius r is d2 <= r*r
     hints: np.ndarray  # (N, 1, 1, 4) float32: each drawing's main colour as the network's hint
 
@@ -57,7 +61,7 @@ def prepare_training_set(drawings: np.ndarray, sketches: np.ndarray) -> Training
         [squared_distance_to_ink(ink_of(sketch.astype(np.float32) / 255.0)) for sketch in sketches]
     ).astype(np.int32)
     hints = np.stack([hint_input(main_colour(drawing / 255.0)) for drawing in drawings])
-    return TrainingSet(images, distances, hints)
+    return TrainingSet(images, sketches.astype(np.uint8), distances, hints)
 
 
 def with_palette(config: ModelConfig, drawings: np.ndarray) -> ModelConfig:
@@ -88,9 +92,18 @@ def make_batch(
     masks = masks[..., None].astype(np.float32)  # (B, S, S, 1)
 
     times = rng.random(batch_size).reshape(-1, 1, 1, 1)
+    noised = images
+    if recipe.sketch_start > 0:  # no draws otherwise: a recipe without it samples as before
+        from_sketch = (rng.random(batch_size) < recipe.sketch_start) & ~full
+        low, high = SKETCH_START_TIMES
+        times[from_sketch] = rng.uniform(low, high, size=(int(from_sketch.sum()), 1, 1, 1))
+        sketches = data.sketches[index[from_sketch]].astype(np.float32) / 127.5 - 1.0
+        sketches[flip[from_sketch]] = sketches[flip[from_sketch], :, ::-1]
+        noised = images.copy()
+        noised[from_sketch] = mask_guide(sketches)
     noise_rates = rates(times, config.schedule)[0].astype(np.float32)  # (B, 1, 1, 1)
     noises = rng.standard_normal(images.shape, dtype=np.float32)
-    noisy_images = noise_at(images, noises, times, config.schedule)
+    noisy_images = noise_at(noised, noises, times, config.schedule)
     noisy_images = keep_background(noisy_images, masks, constant).astype(np.float32)
     targets = keep_background(images, masks, WHITE)
     hints = data.hints[index].copy()

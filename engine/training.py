@@ -53,6 +53,7 @@ class TrainOptions:
     colour_weight: float | None = None  # extra loss weight per unit of chroma; None: the model's
     colour_reach: int | None = None  # px to take the strongest chroma over; None: the model's
     distilled_guidance: float | None = None  # learn --from's guided drawings; None: the drawings
+    sketch_start: float | None = None  # share of examples started from the sketch; None: model's
     seed: int = 0  # seed of every random choice
     checkpoint_every: int = 250  # steps between checkpoints
 
@@ -81,7 +82,14 @@ def _train_diffusion(
     from engine.weights import read_model_document
 
     overrides: dict[str, Any] = {"recipe": options.recipe, "seed": options.seed}
-    for name in ("steps", "batch_size", "learning_rate", "colour_weight", "colour_reach"):
+    for name in (
+        "steps",
+        "batch_size",
+        "learning_rate",
+        "colour_weight",
+        "colour_reach",
+        "sketch_start",
+    ):
         if getattr(options, name) is not None:
             overrides[name] = getattr(options, name)
     # Not inherited: fine-tuning a distilled model on drawings must not distil it once more.

@@ -71,6 +71,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ),
     )
     parser.add_argument(
+        "--sketch-start",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="share (0 to 1) of the masked examples that start from the sketch's faint lines "
+        "under noise, as generation starts, to be drawn into the finished drawing (default: the "
+        "model's, else 0)",
+    )
+    parser.add_argument(
         "--distil-guidance",
         dest="distilled_guidance",
         type=float,
@@ -94,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
     low, high = COLOUR_REACH_RANGE
     if args.colour_reach is not None and not low <= args.colour_reach <= high:
         raise EngineError(f"--colour-reach must be {low} to {high}, got {args.colour_reach}")
+    if args.sketch_start is not None and not 0 <= args.sketch_start <= 1:
+        raise EngineError(f"--sketch-start must be 0 to 1, got {args.sketch_start}")
     guidance = args.distilled_guidance
     if guidance is not None and not 1 <= guidance <= 4:
         raise EngineError(f"--distil-guidance must be 1 to 4, got {guidance}")

@@ -40,8 +40,13 @@ PAPER_WHITENESS = 0.5
 
 def sketch_under_noise(sketch: np.ndarray, mode: str, strength: float) -> np.ndarray:
     """What a variant's first level noises, from the sketch in [-1, 1]: the sketch itself, but
-    for a mask started below pure noise, its paper PAPER_WHITENESS as white and its ink as drawn,
-    so the faint start says where the lines are more than that the rest is white."""
+    for a mask started below pure noise, its mask_guide."""
     if mode != "mask" or strength >= 1.0:
         return sketch
+    return mask_guide(sketch)
+
+
+def mask_guide(sketch: np.ndarray) -> np.ndarray:
+    """A sketch in [-1, 1] as a mask start noises it: its paper PAPER_WHITENESS as white and its
+    ink as drawn, so the faint start says where the lines are more than that the rest is white."""
     return np.where(sketch > 0, PAPER_WHITENESS * sketch, sketch)

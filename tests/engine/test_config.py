@@ -22,6 +22,7 @@ from engine.errors import EngineError
         ("sampling", "colour_guidance", 0.5, "sampling.colour_guidance must be 1 to 4"),
         ("train", "distilled_guidance", 5, "train.distilled_guidance must be 1 to 4"),
         ("train", "colour_reach", 9, "train.colour_reach must be 0 to 8"),
+        ("train", "sketch_start", 1.5, "train.sketch_start must be 0 to 1"),
         ("fills", "smoothing_passes", 9, "fills.smoothing_passes must be 0 to 8"),
         ("fills", "smoothing_passes", -1, "fills.smoothing_passes must be 0 to 8"),
         ("fills", "colour_sigma", 0, "fills.colour_sigma must be above 0"),

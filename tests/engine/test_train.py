@@ -6,8 +6,17 @@ import numpy as np
 
 from engine.cli import main
 from engine.data.procedural import TRAIN_SEED, make_eyes
+from engine.diffusion.method import mask_guide
 from engine.diffusion.noise import constant_noise
-from engine.train import Trainer, loss_weights, make_batch, prepare_training_set, train
+from engine.diffusion.schedule import rates
+from engine.train import (
+    SKETCH_START_TIMES,
+    Trainer,
+    loss_weights,
+    make_batch,
+    prepare_training_set,
+    train,
+)
 from engine.weights import load_model
 
 
@@ -102,7 +111,43 @@ def test_colour_reach_weighs_a_highlight_in_an_iris_as_much_as_the_iris(tiny_con
     assert reached[1, 1] == 5.0 and reached[0, 0] == 1.0  # a pixel from the iris, not two
 
 
+def test_sketch_started_examples_noise_the_sketchs_guide_at_a_generation_start(tiny_config):
+    drawings, sketches = make_eyes(1, TRAIN_SEED, tiny_config.network.image_size)
+    data = prepare_training_set(drawings, sketches)
+    # A schedule that keeps most of the signal, so what was noised shows through the noise.
+    schedule = dataclasses.replace(tiny_config.schedule, min_signal_rate=0.9)
+    recipe = dataclasses.replace(
+        tiny_config.train, batch_size=8, full_mask_fraction=0.0, sketch_start=1.0
+    )
+    config = dataclasses.replace(tiny_config, schedule=schedule, train=recipe)
+    constant = constant_noise(config.noise, config.network.image_size)
+    batch = make_batch(data, config, constant, np.random.default_rng(0))
+
+    guide = mask_guide(sketches[0].astype(np.float32) / 127.5 - 1.0)
+    lowest, highest = (rates(t, schedule)[0] for t in SKETCH_START_TIMES)
+    for i in range(8):
+        noise_rate = float(batch.noise_rates[i].squeeze())
+        assert lowest <= noise_rate <= highest
+        signal_rate = np.sqrt(1 - noise_rate**2)
+        inside = batch.masks[i, ..., 0] > 0
+        flipped = not np.array_equal(batch.targets[i][inside], data.images[0][inside])
+        started, drawing = (
+            (guide, data.images[0]) if not flipped else (guide[:, ::-1], data.images[0][:, ::-1])
+        )
+        np.testing.assert_array_equal(batch.targets[i][inside], drawing[inside])  # to draw
+        from_guide = (batch.noisy_images[i] - signal_rate * started)[inside] / noise_rate
+        from_drawing = (batch.noisy_images[i] - signal_rate * drawing)[inside] / noise_rate
+        assert abs(from_guide.std() - 1.0) < 0.1  # exactly the noise: the guide was noised
+        assert from_drawing.std() > 1.2
+
+
 def test_a_colour_reach_out_of_range_is_one_line(capsys, tmp_path):
     code = main(["train", "--procedural", "4", "--out", str(tmp_path), "--colour-reach", "9"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "--colour-reach must be 0 to 8, got 9" in err
+
+
+def test_a_sketch_start_out_of_range_is_one_line(capsys, tmp_path):
+    code = main(["train", "--procedural", "4", "--out", str(tmp_path), "--sketch-start", "1.5"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--sketch-start must be 0 to 1, got 1.5" in err
