@@ -69,7 +69,8 @@ def compare_models(
             f"{model}: KID×1000 {row['kid_x1000']:.2f}  saturation {row['saturation_p90']:.3f}  "
             f"retrieval {row['retrieval']:.2f}  recall {row['recall']:.2f}  line weight "
             f"{row['line_weight']:.2f}  colour spill {row['colour_spill']:.4f}  flat fills "
-            f"{row['flat_fills']:.2f} (drawings {row['drawings_flat_fills']:.2f})"
+            f"{row['flat_fills']:.2f} (drawings {row['drawings_flat_fills']:.2f})  dark fills "
+            f"{row['dark_fills']:.2f}"
         )
     summary = {
         "sketches": sketch_count,
@@ -124,21 +125,23 @@ def _markdown(summary: dict) -> str:
         "Line weight: the variants' dark pixels over their drawings' (1: as heavy as drawn). "
         "Colour spill: chroma painted on the drawing's white paper near its paint. Flat fills: "
         "share of the fill pixels whose colour is flat (the drawings: "
-        f"{summary['drawings_flat_fills']:.2f}).",
+        f"{summary['drawings_flat_fills']:.2f}). Dark fills: share of the drawing's dark "
+        "pixels off the sketch's lines (solid pupils, lid bands) that the variants paint dark.",
         "",
         "| set | steps | KID×1000 ↓ | saturation ↑ | retrieval ↑ | recall ↑ | detail | "
-        "line weight | colour spill ↓ | flat fills ↑ |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "line weight | colour spill ↓ | flat fills ↑ | dark fills ↑ |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in summary["references"]:
         lines.append(
-            f"| {row['set']} | | {row['kid_x1000']:.2f} | {row['saturation_p90']:.3f} | | | | | | |"
+            f"| {row['set']} | | {row['kid_x1000']:.2f} | {row['saturation_p90']:.3f} "
+            "| | | | | | | |"
         )
     for row in summary["models"]:
         lines.append(
             f"| {row['model']} | {row['trained_steps']} | {row['kid_x1000']:.2f} | "
             f"{row['saturation_p90']:.3f} | {row['retrieval']:.2f} | {row['recall']:.2f} | "
             f"{row['detail']:.3f} | {row['line_weight']:.2f} | {row['colour_spill']:.4f} | "
-            f"{row['flat_fills']:.2f} |"
+            f"{row['flat_fills']:.2f} | {row['dark_fills']:.2f} |"
         )
     return "\n".join(lines) + "\n"

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from engine.diffusion.colour import hue_saturation, painted
+from engine.diffusion.masks import ink_of
 from engine.framing import crop_to_model, frame_sketch
 from engine.images import flatten_on_white, opaque
 from engine.measure.defects import sketch_defects, summarised
@@ -224,13 +225,15 @@ def judged_variants(
     engine: Engine, held_out: HeldOut, sketch_count: int, count: int
 ) -> tuple[list[np.ndarray], dict[str, float]]:
     """The default variants of the first `sketch_count` held-out sketches (each its own seeds)
-    at REALISM_SIDE, and their line weight, colour spill and flat fills against their own
-    drawings (engine.measure.defects), measured at the pixels the engine drew them."""
+    at REALISM_SIDE, and their line weight, colour spill, flat fills and dark fills against their
+    own drawings (engine.measure.defects), measured at the pixels the engine drew them."""
     variants, defects = [], []
     pairs = zip(held_out.drawings[:sketch_count], held_out.layers[:sketch_count], strict=True)
     for index, (drawing, layer) in enumerate(pairs):
         drawn = variants_as_drawn(engine, layer, count, seed=sketch_seed(index, count))
-        defects.append(sketch_defects(drawn, framed_drawing(drawing, layer, drawn.shape[1])))
+        side = drawn.shape[1]
+        ink = ink_of(crop_to_model(layer, frame_sketch(layer), side))
+        defects.append(sketch_defects(drawn, framed_drawing(drawing, layer, side), ink))
         variants.append(shrunk(drawn, REALISM_SIDE))
     return variants, summarised(defects)
 

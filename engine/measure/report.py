@@ -84,7 +84,9 @@ def _realism_lines(realism: dict) -> list[str]:
         f"heavy as drawn), colour spill {realism['colour_spill']:.4f} (mean chroma on the "
         "drawing's white paper near its paint; the drawings: 0), flat fills "
         f"{realism['flat_fills']:.2f} (share of the fill pixels whose colour is flat; the "
-        f"drawings: {realism['drawings_flat_fills']:.2f}).",
+        f"drawings: {realism['drawings_flat_fills']:.2f}), dark fills "
+        f"{realism['dark_fills']:.2f} (share of the drawing's dark pixels off the sketch's "
+        "lines, solid pupils and lid bands, that the variants paint dark; the drawings: 1).",
     ]
     return lines
 

@@ -89,6 +89,10 @@ def test_a_tiny_evaluation_writes_its_report(tiny_engine, tmp_path):
         0 <= results["realism"]["flat_fills"] <= 1
         and "flat fills" in (tmp_path / "report.md").read_text()
     )
+    assert (
+        0 <= results["realism"]["dark_fills"] <= 1
+        and "dark fills" in (tmp_path / "report.md").read_text()
+    )
     # The tiny model samples as the paper does (no sampling section): both paths are the same
     # variants of the same sketches, so every ratio is exactly 1.
     sampling = results["sampling"]
@@ -158,8 +162,9 @@ def test_models_are_compared_on_the_same_held_out_sketches(tiny_model_dir, tmp_p
     assert [row["set"] for row in summary["references"]][0] == "other real drawings (floor)"
     table = (tmp_path / "comparison.md").read_text()
     assert table.count(str(tiny_model_dir)) == 2 and "| real drawings in greyscale |" in table
-    assert "| line weight | colour spill ↓ | flat fills ↑ |" in table
+    assert "| line weight | colour spill ↓ | flat fills ↑ | dark fills ↑ |" in table
     assert 0 <= rows[0]["flat_fills"] <= 1 and 0 <= summary["drawings_flat_fills"] <= 1
+    assert 0 <= rows[0]["dark_fills"] <= 1
     assert rows[0]["line_weight"] >= 0 and 0 <= rows[0]["colour_spill"] <= 1
     assert len(list(tmp_path.glob("*.png"))) == 2
 
